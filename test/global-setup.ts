@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import type { TestProject } from "vitest/node";
+import { startStore } from "../dev/store/server.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    storeUrl: string;
+    storeToken: string;
+    storeControlUrl: string;
+    storeBackend: string;
+    sessionKeys: string;
+    passwordPepper: string;
+  }
+}
+
+/** Starts the local store once for the whole run; REDIS_URL selects the real Redis backend. */
+export default async function setup(project: TestProject) {
+  const store = await startStore({
+    port: 0,
+    token: randomBytes(24).toString("base64url"),
+    redisUrl: process.env.REDIS_URL || undefined,
+  });
+  const key = (kid: string) => `${kid}:${randomBytes(32).toString("base64url")}`;
+  project.provide("storeUrl", store.url);
+  project.provide("storeToken", store.token);
+  project.provide("storeControlUrl", store.controlUrl);
+  project.provide("storeBackend", store.backend.name);
+  project.provide("sessionKeys", [key("k2"), key("k1")].join(","));
+  project.provide("passwordPepper", randomBytes(32).toString("base64url"));
+  console.log(`[test] local store (${store.backend.name}) at ${store.url}`);
+  return async () => {
+    await store.close();
+  };
+}

@@ -1,0 +1,61 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects:
+ * - `workers`: unit and integration tests inside workerd (the Workers runtime) through the
+ *   pinned pool. `test/global-setup.ts` starts the local Upstash-compatible store in Node
+ *   (real Redis when REDIS_URL is set, the embedded in-memory backend otherwise) and provides
+ *   its URL; the worker's bindings point at it.
+ * - `node`: tests of the Node-side tools (the local store, the dev runner) and the browser
+ *   end-to-end tests, which drive Debian's Chromium with playwright-core.
+ */
+export default defineConfig({
+  test: {
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "test",
+                SIGNUP: "open",
+                UPSTASH_REDIS_REST_URL: inject("storeUrl"),
+                UPSTASH_REDIS_REST_TOKEN: inject("storeToken"),
+                STORE_CONTROL_URL: inject("storeControlUrl"),
+                STORE_BACKEND: inject("storeBackend"),
+                // Test-only secrets, generated per run by the global setup: never real ones.
+                SESSION_KEYS: inject("sessionKeys"),
+                PASSWORD_PEPPER: inject("passwordPepper"),
+                CORS_ORIGINS: "http://localhost:5173,https://app.example",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          globalSetup: ["./test/global-setup.ts"],
+          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Each file starts its own servers on port 0; run them one at a time to keep the
+          // 2-core machines responsive.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
