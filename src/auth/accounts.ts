@@ -1,0 +1,124 @@
+/**
+ * Accounts in Redis: `a:<userId>` is a hash (email, password hash, roles, disabled, credential
+ * version), `e:<email>` maps a normalised email to its user id. Accounts are the product's
+ * durable data and carry no TTL; everything session-shaped does.
+ */
+import type { KeySpace } from "../session/keys.js";
+import type { SessionStoreClient, StoreScript } from "../session/store.js";
+import { encodeBase64url, randomBytes } from "../util/base64url.js";
+
+export interface Account {
+  id: string;
+  email: string;
+  roles: string[];
+  passwordHash: string;
+  disabled: boolean;
+  /** Bumped by every password change; a login that read an older one cannot create a session. */
+  credentialVersion: string;
+  createdAt: number;
+}
+
+const REGISTER: StoreScript = {
+  name: "register-account",
+  source: `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
+redis.call('HSET', KEYS[2], 'email', ARGV[2], 'hash', ARGV[3], 'roles', ARGV[4], 'disabled', '0', 'ver', '1', 'created', ARGV[5])
+return 1
+`,
+};
+
+const FIND_BY_EMAIL: StoreScript = {
+  name: "find-account",
+  source: `
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return {id, redis.call('HGETALL', ARGV[1] .. id)}
+`,
+};
+
+const CHANGE_PASSWORD: StoreScript = {
+  name: "change-password",
+  source: `
+if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'hash', ARGV[2], 'ver', ARGV[3])
+return 1
+`,
+};
+
+const SET_DISABLED: StoreScript = {
+  name: "set-disabled",
+  source: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
+return 1
+`,
+};
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function newUserId(): string {
+  return encodeBase64url(randomBytes(16));
+}
+
+function toAccount(id: string, fields: Record<string, string>): Account | null {
+  if (!fields.email || !fields.hash) return null;
+  return {
+    id,
+    email: fields.email,
+    roles: fields.roles ? fields.roles.split(",").filter(Boolean) : [],
+    passwordHash: fields.hash,
+    disabled: fields.disabled === "1",
+    credentialVersion: fields.ver ?? "1",
+    createdAt: Number(fields.created ?? 0),
+  };
+}
+
+function pairs(flat: unknown[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}
+
+export class AccountStore {
+  constructor(
+    private readonly store: SessionStoreClient,
+    private readonly keys: KeySpace,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates an account; `null` when the email is taken. */
+  async create(input: { email: string; passwordHash: string; roles?: string[] }): Promise<Account | null> {
+    const email = normaliseEmail(input.email);
+    const id = newUserId();
+    const roles = (input.roles ?? []).join(",");
+    const createdAt = this.now();
+    const ok = await this.store.run<number>(REGISTER, [this.keys.email(email), this.keys.account(id)], [id, email, input.passwordHash, roles, createdAt]);
+    if (Number(ok) !== 1) return null;
+    return { id, email, roles: input.roles ?? [], passwordHash: input.passwordHash, disabled: false, credentialVersion: "1", createdAt };
+  }
+
+  async findByEmail(email: string): Promise<Account | null> {
+    const reply = await this.store.run<[string, unknown[]] | null>(FIND_BY_EMAIL, [this.keys.email(normaliseEmail(email))], [this.keys.account("")]);
+    if (!reply || !Array.isArray(reply)) return null;
+    return toAccount(String(reply[0]), pairs(reply[1] ?? []));
+  }
+
+  async findById(id: string): Promise<Account | null> {
+    const fields = await this.store.hgetall(this.keys.account(id));
+    return fields ? toAccount(id, fields) : null;
+  }
+
+  /** Replaces the password hash if nobody changed it meanwhile; returns the new version or null. */
+  async changePassword(account: Account, passwordHash: string): Promise<string | null> {
+    const next = String(Number(account.credentialVersion) + 1);
+    const ok = await this.store.run<number>(CHANGE_PASSWORD, [this.keys.account(account.id)], [account.credentialVersion, passwordHash, next]);
+    return Number(ok) === 1 ? next : null;
+  }
+
+  /** Returns false when the account does not exist. */
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    return Number(await this.store.run<number>(SET_DISABLED, [this.keys.account(id)], [disabled ? "1" : "0"])) === 1;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Brute-force limits on the login and register routes (ASVS 6.1.1; 4.0.3 2.2.1: at most 100
+ * failed attempts an hour per account), kept in the same store through @upstash/ratelimit.
+ * The library fails OPEN when its store times out; we do not inherit that: if the limiter
+ * cannot answer, the login is denied (503).
+ */
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis/cloudflare";
+import type { RateLimitRule } from "../config.js";
+import { StoreUnavailableError } from "../session/store.js";
+
+export type LimitKind = "loginAccount" | "loginIp" | "registerIp";
+
+export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+export interface RateLimits {
+  /** Counts one event. Throws StoreUnavailableError when the limiter cannot answer. */
+  hit(kind: LimitKind, key: string): Promise<LimitDecision>;
+  /** Looks without counting (is this account already locked?). */
+  peek(kind: LimitKind, key: string): Promise<LimitDecision>;
+}
+
+export interface RateLimitsOptions {
+  url: string;
+  token: string;
+  timeoutMs: number;
+  prefix: string;
+  rules: Record<LimitKind, RateLimitRule>;
+  now?: () => number;
+}
+
+export function createRateLimits(options: RateLimitsOptions): RateLimits {
+  const redis = new Redis({
+    url: options.url,
+    token: options.token,
+    retry: { retries: 1, backoff: () => 25 },
+    signal: () => AbortSignal.timeout(options.timeoutMs),
+    enableTelemetry: false,
+    enableAutoPipelining: false,
+  });
+  const limiters = Object.fromEntries(
+    (Object.keys(options.rules) as LimitKind[]).map((kind) => {
+      const rule = options.rules[kind];
+      return [
+        kind,
+        new Ratelimit({
+          redis,
+          prefix: `${options.prefix}:${kind}`,
+          limiter: Ratelimit.slidingWindow(rule.limit, `${rule.windowMs} ms`),
+          // Its own timeout resolves as "allowed": disable it, our client signal bounds the call.
+          timeout: 0,
+          analytics: false,
+          ephemeralCache: false,
+        }),
+      ];
+    }),
+  ) as Record<LimitKind, Ratelimit>;
+
+  const decide = (success: boolean, reset: number): LimitDecision =>
+    success ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((reset - (options.now ?? Date.now)()) / 1000)) };
+
+  return {
+    async hit(kind, key) {
+      try {
+        const r = await limiters[kind].limit(key);
+        return decide(r.success, r.reset);
+      } catch (error) {
+        throw new StoreUnavailableError(error);
+      }
+    },
+    async peek(kind, key) {
+      try {
+        const r = await limiters[kind].getRemaining(key);
+        return decide(r.remaining > 0, r.reset);
+      } catch (error) {
+        throw new StoreUnavailableError(error);
+      }
+    },
+  };
+}

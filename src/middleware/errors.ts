@@ -1,0 +1,39 @@
+/**
+ * The HTTP shapes of every refusal, in one place, so statuses and bodies stay identical
+ * wherever they are produced (a client must be able to tell "drop the token" from "try later").
+ */
+import { HTTPException } from "hono/http-exception";
+import type { InvalidReason } from "../session/manager.js";
+
+export type UnauthorizedReason = "missing" | InvalidReason | "ticket_required";
+
+/** 401: the token is not (or no longer) good. RFC 6750 §3 challenge. */
+export function unauthorized(reason: UnauthorizedReason): HTTPException {
+  return new HTTPException(401, {
+    res: Response.json(
+      { error: "unauthorized", reason },
+      { status: 401, headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${reason}"` } },
+    ),
+  });
+}
+
+/** 403: authenticated, but not allowed to do this. */
+export function forbidden(reason?: string): HTTPException {
+  return new HTTPException(403, { res: Response.json(reason ? { error: "forbidden", reason } : { error: "forbidden" }, { status: 403 }) });
+}
+
+/** Seconds a client should wait before retrying after a store outage. */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
+/** 503: the store could not answer. Never a 401: the client must keep its (possibly good) token. */
+export function storeUnavailableResponse(): Response {
+  return Response.json(
+    { error: "session_store_unavailable" },
+    { status: 503, headers: { "Retry-After": String(STORE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store" } },
+  );
+}
+
+/** A JSON error with a machine-readable code (400, 404, 409, 413, 429 …). */
+export function jsonError(status: 400 | 401 | 403 | 404 | 409 | 413 | 426 | 429 | 500, error: string, extra?: Record<string, unknown>, headers?: HeadersInit): HTTPException {
+  return new HTTPException(status, { res: Response.json({ error, ...extra }, { status, headers }) });
+}

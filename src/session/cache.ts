@@ -1,0 +1,94 @@
+/**
+ * The in-isolate edge cache: verified sessions keyed by the exact token string.
+ *
+ * An entry is only ever created after that exact string passed the MAC check and the store
+ * lookup, so a hit needs neither the MAC nor a digest: it is one Map lookup. Entries live at
+ * most `ttlMs` (the documented worst-case staleness after a revocation elsewhere), the count is
+ * bounded by an LRU (memory stays bounded whatever the traffic), and negative entries (revoked,
+ * unknown) keep a flood of validly signed dead tokens from becoming a flood of store reads.
+ * Isolates are evicted at any time: this cache is best-effort, never the source of truth.
+ */
+import { LRUCache } from "lru-cache";
+import type { Session } from "./record.js";
+
+export type CacheEntry =
+  | { live: true; session: Session; expiresAt: number }
+  | { live: false; reason: "revoked" | "expired"; sessionId: string | null; expiresAt: number };
+
+export interface SessionCacheOptions {
+  /** Lifetime of a positive entry in ms; 0 turns the cache off. @default 1000 */
+  ttlMs: number;
+  /** Lifetime of a negative entry in ms. @default ttlMs */
+  negativeTtlMs?: number;
+  /** Most entries kept (positive and negative together). @default 10000 */
+  maxEntries?: number;
+  now: () => number;
+}
+
+export class SessionCache {
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  private readonly lru: LRUCache<string, CacheEntry>;
+  /** sessionId → tokens cached for it, so a revocation can evict by id. */
+  private readonly bySession = new Map<string, string>();
+  private readonly now: () => number;
+
+  constructor(options: SessionCacheOptions) {
+    this.ttlMs = options.ttlMs;
+    this.negativeTtlMs = options.negativeTtlMs ?? options.ttlMs;
+    this.now = options.now;
+    this.lru = new LRUCache<string, CacheEntry>({
+      max: Math.max(1, options.maxEntries ?? 10_000),
+      dispose: (entry, token) => {
+        if (entry.live && this.bySession.get(entry.session.id) === token) this.bySession.delete(entry.session.id);
+      },
+    });
+  }
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  get(token: string): CacheEntry | undefined {
+    const entry = this.lru.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.lru.delete(token);
+      return undefined;
+    }
+    return entry;
+  }
+
+  putLive(token: string, session: Session): void {
+    if (!this.enabled) return;
+    // Never cache past the session's own expiry.
+    const expiresAt = Math.min(this.now() + this.ttlMs, session.idleExpiresAt, session.absoluteExpiresAt);
+    this.lru.set(token, { live: true, session, expiresAt });
+    this.bySession.set(session.id, token);
+  }
+
+  putDead(token: string, reason: "revoked" | "expired", sessionId: string | null): void {
+    if (this.negativeTtlMs <= 0) return;
+    this.lru.set(token, { live: false, reason, sessionId, expiresAt: this.now() + this.negativeTtlMs });
+  }
+
+  /** Evicts a session at once (logout, revocation handled by this isolate). */
+  evictSession(sessionId: string): void {
+    const token = this.bySession.get(sessionId);
+    if (token !== undefined) {
+      this.bySession.delete(sessionId);
+      this.lru.delete(token);
+      // Remember it as dead, so this isolate refuses it without asking the store again.
+      this.putDead(token, "revoked", sessionId);
+    }
+  }
+
+  clear(): void {
+    this.lru.clear();
+    this.bySession.clear();
+  }
+}

@@ -1,0 +1,23 @@
+/** Every store key this product writes, in one place. `prefix` comes from config (`STORE_PREFIX`). */
+export interface KeySpace {
+  session(sessionId: string): string;
+  /** Prefix the scripts join with a session id (they walk the per-user index). */
+  sessionPrefix: string;
+  userIndex(userId: string): string;
+  account(userId: string): string;
+  email(email: string): string;
+  ticket(ticketHash: string): string;
+  rateLimit: string;
+}
+
+export function keySpace(prefix: string): KeySpace {
+  return {
+    session: (id) => `${prefix}s:${id}`,
+    sessionPrefix: `${prefix}s:`,
+    userIndex: (userId) => `${prefix}u:${userId}`,
+    account: (userId) => `${prefix}a:${userId}`,
+    email: (email) => `${prefix}e:${email}`,
+    ticket: (hash) => `${prefix}t:${hash}`,
+    rateLimit: `${prefix}rl`,
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The session lifecycle: issue, validate (signature first, then cache, then store), slide,
+ * list and end. Expected outcomes are data (`{ ok: false, reason }`); only infrastructure
+ * failures throw (`StoreUnavailableError`), and the HTTP edge turns those into 503.
+ */
+import type { KeyRing } from "../token/key-ring.js";
+import { SessionCache } from "./cache.js";
+import type { KeySpace } from "./keys.js";
+import { decodeRecord, encodeRecord, MAX_USER_AGENT, sessionIdFor, type Session } from "./record.js";
+import { CREATE_SESSION, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "./scripts.js";
+import type { SessionStoreClient } from "./store.js";
+
+export type InvalidReason = "malformed" | "bad_signature" | "unknown_key" | "expired" | "revoked";
+
+/** Where a valid answer came from: the edge cache, a store read, or a forced store read. */
+export type LookupSource = "hit" | "miss" | "fresh";
+
+export type ValidateResult =
+  | { ok: true; session: Session; source: LookupSource; token: string }
+  | { ok: false; reason: InvalidReason };
+
+export interface SessionPolicy {
+  /** Inactivity timeout (ASVS 7.3.1). @default 30 minutes */
+  idleTimeoutMs: number;
+  /** Absolute lifetime, enforced in code as well as by the store TTL (ASVS 7.3.2). @default 12 hours */
+  absoluteTimeoutMs: number;
+  /** Concurrent sessions per user; the oldest is ended beyond this (ASVS 7.1.2). @default 20 */
+  maxSessionsPerUser: number;
+  /** Least time between two sliding-expiry writes. @default max(idle / 10, 60 s) */
+  touchIntervalMs: number;
+}
+
+export interface SessionManagerOptions {
+  store: SessionStoreClient;
+  keyRing: KeyRing;
+  keys: KeySpace;
+  policy: SessionPolicy;
+  /** Edge cache lifetime in ms (worst-case staleness after a revocation elsewhere); 0 = off. @default 1000 */
+  cacheTtlMs?: number;
+  /** Most cached tokens per isolate. @default 10000 */
+  cacheMaxEntries?: number;
+  /** The clock (ms since epoch). Tests pass a controllable one. @default Date.now */
+  now?: () => number;
+}
+
+export interface NewSessionInput {
+  user: { id: string; email: string; roles: string[] };
+  userAgent?: string | null;
+  ip?: string | null;
+  data?: Record<string, unknown>;
+  /** The account's credential version read with the password; a concurrent change makes the login fail. */
+  credentialVersion?: string;
+  /** End every other session of the user in the same atomic step (password change). */
+  endOthers?: boolean;
+}
+
+export type CreateResult =
+  | { ok: true; token: string; session: Session; ended: string[] }
+  | { ok: false; reason: "disabled" | "stale" };
+
+export interface ValidateOptions {
+  /** Skip the edge cache and read the store (account and session-management routes). */
+  fresh?: boolean;
+  /** Schedules the sliding-expiry write off the response path. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/** Listeners told when sessions end here, e.g. to close this isolate's sockets at once. */
+export type EndedListener = (sessionIds: string[]) => void;
+
+export const DEFAULT_POLICY: SessionPolicy = {
+  idleTimeoutMs: 30 * 60_000,
+  absoluteTimeoutMs: 12 * 3_600_000,
+  maxSessionsPerUser: 20,
+  touchIntervalMs: 3 * 60_000,
+};
+
+export function defaultTouchInterval(idleTimeoutMs: number): number {
+  return Math.max(Math.floor(idleTimeoutMs / 10), 60_000);
+}
+
+export class SessionManager {
+  readonly policy: SessionPolicy;
+  readonly cache: SessionCache;
+  readonly keyRing: KeyRing;
+  private readonly store: SessionStoreClient;
+  private readonly keys: KeySpace;
+  private readonly now: () => number;
+  /** Single-flight: concurrent misses for one token share one store read. */
+  private readonly inflight = new Map<string, Promise<ValidateResult>>();
+  /** Sessions whose sliding write is already scheduled in this isolate. */
+  private readonly touching = new Set<string>();
+  private readonly endedListeners = new Set<EndedListener>();
+
+  constructor(options: SessionManagerOptions) {
+    this.store = options.store;
+    this.keyRing = options.keyRing;
+    this.keys = options.keys;
+    this.policy = options.policy;
+    this.now = options.now ?? Date.now;
+    this.cache = new SessionCache({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: options.cacheMaxEntries, now: this.now });
+  }
+
+  onEnded(listener: EndedListener): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  /** Issues a new session and token (ASVS 7.2.4: a new token at every authentication). */
+  async create(input: NewSessionInput): Promise<CreateResult> {
+    const { token, id } = await this.keyRing.issue();
+    const sessionId = await sessionIdFor(id);
+    const now = this.now();
+    const session: Session = {
+      id: sessionId,
+      userId: input.user.id,
+      email: input.user.email,
+      roles: input.user.roles,
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, now + this.policy.absoluteTimeoutMs),
+      absoluteExpiresAt: now + this.policy.absoluteTimeoutMs,
+      userAgent: (input.userAgent ?? "").slice(0, MAX_USER_AGENT),
+      ip: (input.ip ?? "").slice(0, 45),
+      ...(input.data ? { data: input.data } : {}),
+    };
+    const reply = await this.store.run<(number | string)[]>(
+      CREATE_SESSION,
+      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId)],
+      [
+        sessionId,
+        encodeRecord(session),
+        this.ttlFor(session, now),
+        now,
+        this.policy.maxSessionsPerUser,
+        this.keys.sessionPrefix,
+        this.policy.absoluteTimeoutMs,
+        input.credentialVersion ?? "",
+        input.endOthers ? "1" : "0",
+      ],
+    );
+    if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "disabled" ? "disabled" : "stale" };
+    const ended = reply.slice(1).map(String);
+    this.ended(ended);
+    return { ok: true, token, session, ended };
+  }
+
+  /**
+   * Validates a presented token. Order matters: shape and MAC first (a forged token costs no
+   * store command), then the edge cache, then one store read shared by concurrent callers.
+   */
+  async validate(token: string, options: ValidateOptions = {}): Promise<ValidateResult> {
+    if (!options.fresh) {
+      const cached = this.cache.get(token);
+      if (cached) {
+        if (!cached.live) return { ok: false, reason: cached.reason };
+        const check = this.checkExpiry(cached.session);
+        if (check) return check;
+        this.maybeTouch(cached.session, options.waitUntil);
+        return { ok: true, session: cached.session, source: "hit", token };
+      }
+    }
+    const key = options.fresh ? `fresh\0${token}` : token;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.lookup(token, options.fresh ? "fresh" : "miss").finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    const result = await pending;
+    if (result.ok) this.maybeTouch(result.session, options.waitUntil);
+    return result;
+  }
+
+  private async lookup(token: string, source: LookupSource): Promise<ValidateResult> {
+    const verified = await this.keyRing.verify(token);
+    if (!verified.ok) return verified;
+    const sessionId = await sessionIdFor(verified.id);
+    const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
+    if (!session) {
+      this.cache.putDead(token, "revoked", sessionId);
+      return { ok: false, reason: "revoked" };
+    }
+    const check = this.checkExpiry(session);
+    if (check) {
+      this.cache.putDead(token, "expired", sessionId);
+      return check;
+    }
+    this.cache.putLive(token, session);
+    return { ok: true, session, source, token };
+  }
+
+  /** Expiry is checked in code too: the store TTL alone is not trusted (ASVS 7.3.2). */
+  private checkExpiry(session: Session): { ok: false; reason: "expired" } | null {
+    const now = this.now();
+    return now >= session.idleExpiresAt || now >= session.absoluteExpiresAt ? { ok: false, reason: "expired" } : null;
+  }
+
+  private ttlFor(session: Session, now: number): number {
+    return Math.max(1, Math.min(session.idleExpiresAt, session.absoluteExpiresAt) - now);
+  }
+
+  /**
+   * Sliding idle expiry: at most one write per touch interval, never past the absolute
+   * lifetime, off the response path. `SET … XX` never resurrects a session ended meanwhile.
+   */
+  private maybeTouch(session: Session, waitUntil?: (p: Promise<unknown>) => void): void {
+    const now = this.now();
+    if (now - session.lastSeenAt < this.policy.touchIntervalMs || this.touching.has(session.id)) return;
+    const next: Session = {
+      ...session,
+      lastSeenAt: now,
+      idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, session.absoluteExpiresAt),
+    };
+    // Update cached copies at once so this isolate does not schedule the same write again.
+    session.lastSeenAt = next.lastSeenAt;
+    session.idleExpiresAt = next.idleExpiresAt;
+    this.touching.add(session.id);
+    const write = this.store
+      .set(this.keys.session(session.id), encodeRecord(next), { px: this.ttlFor(next, now), xx: true })
+      .catch(() => false) // A failed slide only shortens the idle window; never fail the request.
+      .finally(() => this.touching.delete(session.id));
+    if (waitUntil) waitUntil(write);
+  }
+
+  /** Reads one session by its public id (no token): for listing and ownership checks. */
+  async get(sessionId: string): Promise<Session | null> {
+    const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
+    return session && !this.checkExpiry(session) ? session : null;
+  }
+
+  /** The user's live sessions, oldest first (ASVS 7.5.2). */
+  async list(userId: string): Promise<Session[]> {
+    const flat = await this.store.run<string[]>(LIST_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix]);
+    const out: Session[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const s = decodeRecord(String(flat[i]), String(flat[i + 1]));
+      if (s && !this.checkExpiry(s)) out.push(s);
+    }
+    return out;
+  }
+
+  /** Ends one session (logout, revoke one). Returns true when it was live. */
+  async end(session: Pick<Session, "id" | "userId">): Promise<boolean> {
+    const n = await this.store.run<number>(END_SESSION, [this.keys.session(session.id), this.keys.userIndex(session.userId)], [session.id]);
+    this.ended([session.id]);
+    return Number(n) === 1;
+  }
+
+  /** Ends every session of a user, or every other one (`keep`). Returns how many were live. */
+  async endAll(userId: string, keep?: string): Promise<number> {
+    const ended = await this.store.run<string[]>(END_USER_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix, keep ?? ""]);
+    const ids = (ended ?? []).map(String);
+    this.ended(ids);
+    return ids.length;
+  }
+
+  private ended(ids: string[]): void {
+    if (!ids.length) return;
+    for (const id of ids) this.cache.evictSession(id);
+    for (const listener of this.endedListeners) listener(ids);
+  }
+}

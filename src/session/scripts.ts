@@ -1,0 +1,111 @@
+/**
+ * Lua scripts for the writes that must stay consistent: each runs atomically in Redis, so a
+ * login, a logout and a "sign out everywhere" racing each other always leave the per-user
+ * index and the session keys in agreement (no orphans, no missing entries, the cap held).
+ *
+ * The per-user index is a sorted set: member = session id, score = createdAt (oldest first).
+ */
+import type { StoreScript } from "./store.js";
+
+/** Entries whose session key is gone (idle-expired, revoked) are pruned from the index. */
+const PRUNE = `
+local function prune(index, prefix, keep)
+  local members = redis.call('ZRANGE', index, 0, -1)
+  for _, m in ipairs(members) do
+    if m ~= keep and redis.call('EXISTS', prefix .. m) == 0 then redis.call('ZREM', index, m) end
+  end
+end
+`;
+
+/**
+ * Creates a session.
+ * KEYS: session key, user index, account key.
+ * ARGV: session id, record, ttl ms, createdAt, max sessions, session prefix, index ttl ms,
+ *       expected credential version ('' = no account check), end all others first ('1'/'0').
+ * Returns {1, ended ids…} or {0, 'disabled'|'stale'}.
+ */
+export const CREATE_SESSION: StoreScript = {
+  name: "create-session",
+  source: `${PRUNE}
+local acct = redis.call('HMGET', KEYS[3], 'ver', 'disabled')
+if acct[2] == '1' then return {0, 'disabled'} end
+if ARGV[8] ~= '' and acct[1] ~= ARGV[8] then return {0, 'stale'} end
+local ended = {1}
+if ARGV[9] == '1' then
+  local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+  for _, m in ipairs(members) do
+    if redis.call('DEL', ARGV[6] .. m) == 1 then ended[#ended + 1] = m end
+  end
+  redis.call('DEL', KEYS[2])
+else
+  prune(KEYS[2], ARGV[6], '')
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, over - 1)
+  for _, m in ipairs(oldest) do
+    redis.call('DEL', ARGV[6] .. m)
+    redis.call('ZREM', KEYS[2], m)
+    ended[#ended + 1] = m
+  end
+end
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl < tonumber(ARGV[7]) then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
+return ended
+`,
+};
+
+/**
+ * Ends one session.
+ * KEYS: session key, user index. ARGV: session id. Returns 1 when it existed.
+ */
+export const END_SESSION: StoreScript = {
+  name: "end-session",
+  source: `
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('DEL', KEYS[1])
+`,
+};
+
+/**
+ * Ends every session of a user except `keep`.
+ * KEYS: user index. ARGV: session prefix, keep ('' = none). Returns the ids that were live.
+ */
+export const END_USER_SESSIONS: StoreScript = {
+  name: "end-user-sessions",
+  source: `
+local ended = {}
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, m in ipairs(members) do
+  if m ~= ARGV[2] then
+    if redis.call('DEL', ARGV[1] .. m) == 1 then ended[#ended + 1] = m end
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return ended
+`,
+};
+
+/**
+ * Lists a user's live sessions, pruning dead index entries on the way.
+ * KEYS: user index. ARGV: session prefix. Returns {id, record, id, record, …}.
+ */
+export const LIST_SESSIONS: StoreScript = {
+  name: "list-sessions",
+  source: `
+local out = {}
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, m in ipairs(members) do
+  local rec = redis.call('GET', ARGV[1] .. m)
+  if rec then
+    out[#out + 1] = m
+    out[#out + 1] = rec
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
+`,
+};

@@ -1,0 +1,106 @@
+/**
+ * The few Redis operations this product uses, behind a narrow interface (the
+ * @upstash/ratelimit habit): tests and other backends implement eight methods, not Redis.
+ * `createUpstashStore` is the production implementation over @upstash/redis (HTTP).
+ */
+import { Redis } from "@upstash/redis/cloudflare";
+
+export interface SetOptions {
+  /** Time to live in milliseconds. */
+  px?: number;
+  /** Only set when the key does not exist. */
+  nx?: boolean;
+  /** Only set when the key exists (never resurrects a deleted session). */
+  xx?: boolean;
+}
+
+/** A Lua script run atomically in the store; `sha` is filled in by the store on first use. */
+export interface StoreScript {
+  readonly name: string;
+  readonly source: string;
+}
+
+export interface SessionStoreClient {
+  get(key: string): Promise<string | null>;
+  /** Returns true when the value was written. */
+  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  getdel(key: string): Promise<string | null>;
+  del(...keys: string[]): Promise<number>;
+  hgetall(key: string): Promise<Record<string, string> | null>;
+  hset(key: string, fields: Record<string, string>): Promise<void>;
+  /** Runs `script` (EVALSHA with the EVAL fallback). */
+  run<T = unknown>(script: StoreScript, keys: string[], args: (string | number)[]): Promise<T>;
+  /** One round trip, for health checks. */
+  ping(): Promise<void>;
+}
+
+/** The store could not answer: callers fail closed with 503, never with a grant or a 401. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`session store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "StoreUnavailableError";
+  }
+}
+
+export interface UpstashStoreOptions {
+  url: string;
+  token: string;
+  /**
+   * Budget for one store operation including retries, in ms. The signal is created once per
+   * operation and spans every retry, so this is the worst case a request waits on the store.
+   * @default 1000
+   */
+  timeoutMs?: number;
+  /**
+   * Retries when `fetch` itself fails (connection refused, reset). HTTP errors are not retried.
+   * @default 2
+   */
+  retries?: number;
+}
+
+export function createUpstashStore(options: UpstashStoreOptions): SessionStoreClient {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const redis = new Redis({
+    url: options.url,
+    token: options.token,
+    // Short, deliberate retries: the client's default (5, up to 2.7 s apart) would hold a
+    // request for over 4 s before an outage became a 503.
+    retry: { retries: options.retries ?? 2, backoff: (n) => 25 * 2 ** n },
+    // A function, so each operation gets a fresh timeout (a fixed aborted signal would make
+    // the client resolve to the abort reason instead of throwing).
+    signal: () => AbortSignal.timeout(timeoutMs),
+    // Values are our own JSON strings: parse them ourselves, strictly.
+    automaticDeserialization: false,
+    // One command per HTTP request, so store budgets are exact and ordering is what we wrote.
+    enableAutoPipelining: false,
+    enableTelemetry: false,
+  });
+  const shas = new Map<StoreScript, ReturnType<Redis["createScript"]>>();
+  const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (error) {
+      throw new StoreUnavailableError(error);
+    }
+  };
+  return {
+    get: (key) => guard(() => redis.get<string>(key)),
+    async set(key, value, o = {}) {
+      return guard(async () => {
+        const opts = { ...(o.px !== undefined ? { px: Math.max(1, Math.ceil(o.px)) } : {}), ...(o.nx ? { nx: true } : o.xx ? { xx: true } : {}) };
+        const reply = await redis.set(key, value, opts as never);
+        return reply === "OK";
+      });
+    },
+    getdel: (key) => guard(() => redis.getdel<string>(key)),
+    del: (...keys) => guard(() => redis.del(...keys)),
+    hgetall: (key) => guard(async () => (await redis.hgetall<Record<string, string>>(key)) ?? null),
+    hset: (key, fields) => guard(async () => void (await redis.hset(key, fields))),
+    run<T>(script: StoreScript, keys: string[], args: (string | number)[]) {
+      let s = shas.get(script);
+      if (!s) shas.set(script, (s = redis.createScript(script.source)));
+      return guard(() => s!.exec(keys, args.map(String)) as Promise<T>);
+    },
+    ping: () => guard(async () => void (await redis.ping())),
+  };
+}
