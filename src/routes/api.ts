@@ -3,6 +3,9 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../deps.js";
 import { sessionAuth } from "../middleware/session-auth.js";
 
+const auth = sessionAuth({ manager: (c) => (c as Context<AppEnv>).get("deps").sessions });
+
 export const apiRoutes = new Hono<AppEnv>()
-  .use(sessionAuth({ manager: (c) => (c as Context<AppEnv>).get("deps").sessions }))
-  .get("/me", (c) => c.json({ user: c.var.user }));
+  // Unauthenticated: the benchmark's ceiling, and a liveness probe that costs no store call.
+  .get("/hello", (c) => c.json({ hello: "world" }))
+  .get("/me", auth, (c) => c.json({ user: c.var.user }));

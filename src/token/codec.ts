@@ -20,6 +20,7 @@ export const MAC_BYTES = 32;
 export const ENCODED_32 = 43;
 export const MAX_KID_LENGTH = 8;
 export const MAX_TOKEN_LENGTH = TOKEN_VERSION.length + 1 + MAX_KID_LENGTH + 1 + ENCODED_32 + 1 + ENCODED_32;
+export const MIN_TOKEN_LENGTH = TOKEN_VERSION.length + 1 + 1 + 1 + ENCODED_32 + 1 + ENCODED_32;
 /** Domain separation: a MAC made for a session token is never valid for anything else. */
 export const MAC_DOMAIN = "edge-session/token\0";
 
@@ -46,7 +47,7 @@ const MALFORMED: ParseResult = { ok: false, reason: "malformed" };
 
 /** Strict, allocation-light parse. Never throws, whatever the input. */
 export function parseToken(input: string): ParseResult {
-  if (typeof input !== "string" || input.length > MAX_TOKEN_LENGTH || input.length < 3 + 1 + 1 + ENCODED_32 * 2 + 2) {
+  if (typeof input !== "string" || input.length > MAX_TOKEN_LENGTH || input.length < MIN_TOKEN_LENGTH) {
     return MALFORMED;
   }
   if (!input.startsWith(TOKEN_VERSION + ".")) return MALFORMED;
