@@ -3,16 +3,36 @@
  * Built per isolate from validated configuration (see index.ts), so nothing here reads `env`.
  */
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv, Deps } from "./deps.js";
 import { storeUnavailableResponse } from "./middleware/errors.js";
+import { requestLog } from "./middleware/request-log.js";
 import { StoreUnavailableError } from "./session/store.js";
 import { adminRoutes } from "./routes/admin.js";
 import { apiRoutes } from "./routes/api.js";
 import { authRoutes } from "./routes/auth.js";
+import { wsRoutes } from "./routes/ws.js";
 
-export function createApp(deps: Deps) {
+export interface AppOptions {
+  /** Where the one-line-per-request log goes. @default console.log */
+  log?: (line: string) => void;
+}
+
+export function createApp(deps: Deps, options: AppOptions = {}) {
+  const { corsOrigins } = deps.config;
   const app = new Hono<AppEnv>()
+    .use(requestLog(options.log))
+    .use(
+      // SPAs on other origins call with Bearer headers: no cookies, so no credentials mode.
+      cors({
+        origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+        allowHeaders: ["Authorization", "Content-Type"],
+        exposeHeaders: ["Authorization", "WWW-Authenticate", "Retry-After", "Server-Timing"],
+        maxAge: 600,
+      }),
+    )
     .use(async (c, next) => {
       c.set("deps", deps);
       await next();
@@ -25,6 +45,7 @@ export function createApp(deps: Deps) {
         return c.json({ ok: false, store: "down" as const }, 503);
       }
     })
+    .route("/", wsRoutes)
     .route("/auth", authRoutes)
     .route("/api", apiRoutes)
     .route("/admin", adminRoutes);

@@ -13,6 +13,8 @@ import { keySpace } from "./session/keys.js";
 import { SessionManager } from "./session/manager.js";
 import { createUpstashStore } from "./session/store.js";
 import { createKeyRing } from "./token/key-ring.js";
+import { TicketStore } from "./session/tickets.js";
+import { SocketRegistry } from "./ws/registry.js";
 
 export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: () => Response };
 
@@ -27,6 +29,8 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   const keys = keySpace(config.store.prefix);
   const keyRing = await createKeyRing(config.sessionKeys);
   const sessions = new SessionManager({ store, keyRing, keys, policy: config.policy, cacheTtlMs: config.cacheTtlMs, now });
+  const sockets = new SocketRegistry();
+  sessions.onEnded((ids) => sockets.closeSessions(ids));
   return {
     config,
     store,
@@ -42,6 +46,8 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
       rules: { loginAccount: config.rateLimits.loginPerAccount, loginIp: config.rateLimits.loginPerIp, registerIp: config.rateLimits.registerPerIp },
       now,
     }),
+    tickets: new TicketStore(store, keys, config.ws.ticketTtlMs),
+    sockets,
     now,
   };
 }

@@ -8,6 +8,8 @@ import type { KeySpace } from "./session/keys.js";
 import type { SessionVariables } from "./middleware/session-auth.js";
 import type { RateLimits } from "./auth/rate-limits.js";
 import type { Env } from "./config.js";
+import type { TicketStore } from "./session/tickets.js";
+import type { SocketRegistry } from "./ws/registry.js";
 
 export interface Deps {
   config: Config;
@@ -17,6 +19,9 @@ export interface Deps {
   accounts: AccountStore;
   passwords: PasswordHasher;
   rateLimits: RateLimits;
+  tickets: TicketStore;
+  /** This isolate's live sockets, closed at once when their session ends here. */
+  sockets: SocketRegistry;
   now: () => number;
 }
 

@@ -5,7 +5,8 @@
 import { HTTPException } from "hono/http-exception";
 import type { InvalidReason } from "../session/manager.js";
 
-export type UnauthorizedReason = "missing" | InvalidReason | "ticket_required";
+/** Why a credential was refused; WebSocket handshakes add the ticket reasons. */
+export type UnauthorizedReason = "missing" | InvalidReason | "ticket_required" | "invalid_ticket" | "foreign_ticket";
 
 /** 401: the token is not (or no longer) good. RFC 6750 §3 challenge. */
 export function unauthorized(reason: UnauthorizedReason): HTTPException {

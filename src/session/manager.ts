@@ -222,6 +222,13 @@ export class SessionManager {
     if (waitUntil) waitUntil(write);
   }
 
+  /** Slides a session's idle window for activity seen outside HTTP (a live WebSocket). */
+  async keepAlive(session: Session): Promise<void> {
+    let write: Promise<unknown> | undefined;
+    this.maybeTouch(session, (p) => (write = p));
+    await write;
+  }
+
   /** Reads one session by its public id (no token): for listing and ownership checks. */
   async get(sessionId: string): Promise<Session | null> {
     const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));

@@ -1,0 +1,79 @@
+/**
+ * Keeps a live socket honest: it is closed with 4401 `session_ended` when its session ends —
+ * at once if this isolate handled the logout/revocation (the registry), otherwise at the next
+ * re-check (`WS_RECHECK_INTERVAL`) or when the session's own expiry comes due. A store error
+ * during a re-check closes the socket too (4503): a store error is never a grant.
+ */
+import type { SessionManager } from "../session/manager.js";
+import type { Session } from "../session/record.js";
+import { StoreUnavailableError } from "../session/store.js";
+import { closeEnded, type SocketRegistry } from "./registry.js";
+
+export const STORE_UNAVAILABLE_CODE = 4503;
+
+export interface WatchOptions {
+  sessions: SessionManager;
+  registry: SocketRegistry;
+  recheckIntervalMs: number;
+  now?: () => number;
+}
+
+/** Starts watching; returns a function that stops (also called when the socket closes). */
+export function watchSession(socket: WebSocket, session: Session, o: WatchOptions): () => void {
+  const now = o.now ?? Date.now;
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  let active = false;
+  let stopped = false;
+  const unregister = o.registry.add(session.id, socket);
+
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(interval);
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer);
+    unregister();
+  };
+
+  const scheduleExpiry = (s: Session) => {
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer);
+    const due = Math.min(s.idleExpiresAt, s.absoluteExpiresAt) - now();
+    // setTimeout takes a 32-bit delay; the interval re-check covers anything longer.
+    if (due < 2 ** 31) expiryTimer = setTimeout(recheck, Math.max(0, due) + 5);
+  };
+
+  async function recheck() {
+    if (stopped) return;
+    try {
+      const current = await o.sessions.get(session.id);
+      if (stopped) return;
+      if (!current) {
+        stop();
+        closeEnded(socket);
+        return;
+      }
+      // Traffic on the socket is activity: slide the idle window like an HTTP request would.
+      if (active) {
+        active = false;
+        await o.sessions.keepAlive(current);
+      }
+      scheduleExpiry(current);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) console.error(JSON.stringify({ level: "error", msg: "ws recheck failed", error: String(error) }));
+      stop();
+      try {
+        socket.close(STORE_UNAVAILABLE_CODE, "session_store_unavailable");
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  const interval = setInterval(recheck, o.recheckIntervalMs);
+  scheduleExpiry(session);
+  socket.addEventListener("message", () => {
+    active = true;
+  });
+  socket.addEventListener("close", stop);
+  socket.addEventListener("error", stop);
+  return stop;
+}

@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import { testApp } from "../helpers/app.js";
+import { call, register, worker } from "../helpers/http.js";
+import { open, ORIGIN, ticketFor, upgrade, within } from "../helpers/ws.js";
+
+describe("ws tickets", () => {
+  it("POST /auth/ws-ticket → a single-use ticket valid ≤ 30 s", async () => {
+    const a = await register();
+    const r = await call("/auth/ws-ticket", { method: "POST", token: a.token });
+    expect(r.status).toBe(200);
+    expect(r.json.ticket).toMatch(/^wt1\.[A-Za-z0-9_-]{43}$/);
+    expect(r.json.expiresIn).toBeLessThanOrEqual(30);
+    expect(r.json.expiresIn).toBeGreaterThan(0);
+    expect(r.json.ticket).not.toContain(a.token);
+  });
+
+  it("needs a session: 401 without one", async () => {
+    expect((await call("/auth/ws-ticket", { method: "POST" })).status).toBe(401);
+  });
+});
+
+describe("GET /ws", () => {
+  it("upgrades with a ticket in the query: hello, then echo", async () => {
+    const a = await register();
+    const res = await upgrade(`/ws?token=${await ticketFor(a.token)}`);
+    expect(res.status).toBe(101);
+    const s = open(res);
+    expect(await s.next()).toEqual({ type: "hello", user: a.user });
+    s.ws.send(JSON.stringify({ n: 1 }));
+    expect(await s.next()).toEqual({ type: "echo", data: { n: 1 } });
+    s.ws.send("plain text");
+    expect(await s.next()).toEqual({ type: "echo", data: "plain text" });
+    s.ws.close(1000, "done");
+  });
+
+  it("accepts the ticket as a subprotocol pair and echoes only the protocol name", async () => {
+    const a = await register();
+    const ticket = await ticketFor(a.token);
+    const res = await upgrade("/ws", { "Sec-WebSocket-Protocol": `session, ${ticket}` });
+    expect(res.status).toBe(101);
+    expect(res.headers.get("Sec-WebSocket-Protocol")).toBe("session");
+    const s = open(res);
+    expect((await s.next()).type).toBe("hello");
+    s.ws.close();
+  });
+
+  describe("Security", () => {
+    it("a ticket works once", async () => {
+      const a = await register();
+      const ticket = await ticketFor(a.token);
+      expect((await upgrade(`/ws?token=${ticket}`)).status).toBe(101);
+      const again = await upgrade(`/ws?token=${ticket}`);
+      expect(again.status).toBe(401);
+      expect(await again.json()).toEqual({ error: "unauthorized", reason: "invalid_ticket" });
+    });
+
+    it("concurrent uses of one ticket: exactly one wins", async () => {
+      const a = await register();
+      const ticket = await ticketFor(a.token);
+      const results = await Promise.all(Array.from({ length: 8 }, () => upgrade(`/ws?token=${ticket}`)));
+      expect(results.filter((r) => r.status === 101)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 401)).toHaveLength(7);
+    });
+
+    it("an expired ticket is refused", async () => {
+      const app = await testApp({ WS_TICKET_TTL: "1 s" });
+      const a = await register(app.fetch);
+      const ticket = await ticketFor(a.token, app.fetch);
+      await new Promise((r) => setTimeout(r, 1200));
+      const res = await upgrade(`/ws?token=${ticket}`, {}, app.fetch);
+      expect(res.status).toBe(401);
+    });
+
+    it("a ticket whose session ended is refused", async () => {
+      const a = await register();
+      const ticket = await ticketFor(a.token);
+      await call("/auth/logout", { method: "POST", token: a.token });
+      const res = await upgrade(`/ws?token=${ticket}`);
+      expect(res.status).toBe(401);
+    });
+
+    it("a ticket presented with another user's Bearer header is foreign", async () => {
+      const a = await register();
+      const b = await register();
+      const res = await upgrade(`/ws?token=${await ticketFor(a.token)}`, { Authorization: `Bearer ${b.token}` });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: "unauthorized", reason: "foreign_ticket" });
+    });
+
+    it("a made-up ticket is refused", async () => {
+      const res = await upgrade(`/ws?token=wt1.${"A".repeat(43)}`);
+      expect(res.status).toBe(401);
+    });
+
+    it("the session token in the query → 401 ticket_required (default)", async () => {
+      const a = await register();
+      const res = await upgrade(`/ws?token=${a.token}`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: "unauthorized", reason: "ticket_required" });
+    });
+
+    it("WS_QUERY_SESSION_TOKEN=allow accepts the session token in the query", async () => {
+      const app = await testApp({ WS_QUERY_SESSION_TOKEN: "allow" });
+      const a = await register(app.fetch);
+      const res = await upgrade(`/ws?token=${a.token}`, {}, app.fetch);
+      expect(res.status).toBe(101);
+      open(res).ws.close();
+    });
+
+    it("a foreign or missing Origin → 403", async () => {
+      const a = await register();
+      const foreign = await upgrade(`/ws?token=${await ticketFor(a.token)}`, { Origin: "https://evil.example" });
+      expect(foreign.status).toBe(403);
+      const none = await worker(new Request(`https://edge.test/ws?token=${await ticketFor(a.token)}`, { headers: { Upgrade: "websocket" } }));
+      expect(none.status).toBe(403);
+    });
+
+    it("a non-upgrade request → 426", async () => {
+      const r = await call("/ws");
+      expect(r.status).toBe(426);
+      expect(r.headers.get("Upgrade")).toBe("websocket");
+    });
+
+    it("no credential → 401 missing", async () => {
+      const res = await upgrade("/ws");
+      expect(res.status).toBe(401);
+    });
+  });
+});
+
+describe("live sockets end with their session", () => {
+  it("logout closes the socket with 4401 session_ended at once (same isolate)", async () => {
+    const a = await register();
+    const s = open(await upgrade(`/ws?token=${await ticketFor(a.token)}`));
+    await s.next();
+    await call("/auth/logout", { method: "POST", token: a.token });
+    expect(await within(s.closed, 2000, "close after logout")).toEqual({ code: 4401, reason: "session_ended" });
+  });
+
+  it("revocation from another device closes it", async () => {
+    const a = await register();
+    const other = await call("/auth/login", { body: { email: a.email, password: a.password } });
+    const s = open(await upgrade(`/ws?token=${await ticketFor(a.token)}`));
+    await s.next();
+    await call("/auth/sessions/revoke-others", { method: "POST", token: other.json.token });
+    expect((await within(s.closed, 2000, "close after revoke-others")).code).toBe(4401);
+  });
+
+  it("a revocation this isolate did not see is caught by the re-check", async () => {
+    const app = await testApp({ WS_RECHECK_INTERVAL: "300 ms" });
+    const a = await register(app.fetch);
+    const s = open(await upgrade(`/ws?token=${await ticketFor(a.token, app.fetch)}`, {}, app.fetch));
+    await s.next();
+    // Logout through the worker (another app instance): this app's registry never hears of it.
+    await call("/auth/logout", { method: "POST", token: a.token });
+    expect((await within(s.closed, 3000, "close by re-check")).code).toBe(4401);
+  });
+
+  it("closes at the session's expiry", async () => {
+    const app = await testApp({ SESSION_IDLE_TIMEOUT: "2 s", SESSION_ABSOLUTE_TIMEOUT: "2 s", WS_RECHECK_INTERVAL: "60 s" });
+    const a = await register(app.fetch);
+    const s = open(await upgrade(`/ws?token=${await ticketFor(a.token, app.fetch)}`, {}, app.fetch));
+    await s.next();
+    const started = Date.now();
+    expect(await within(s.closed, 4000, "close at expiry")).toEqual({ code: 4401, reason: "session_ended" });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
