@@ -32,6 +32,13 @@ export default defineConfig({
                 SESSION_KEYS: inject("sessionKeys"),
                 PASSWORD_PEPPER: inject("passwordPepper"),
                 CORS_ORIGINS: "http://localhost:5173,https://app.example",
+                // Every run writes under its own prefix (removed at teardown), so runs against a
+                // shared Redis never see each other's accounts or rate-limit counters.
+                STORE_PREFIX: inject("storePrefix"),
+                // Generous limits for the suite; the rate-limit tests build apps with tight ones.
+                RATE_LIMIT_LOGIN_ACCOUNT: "100000 / 1 h",
+                RATE_LIMIT_LOGIN_IP: "100000 / 1 h",
+                RATE_LIMIT_REGISTER_IP: "100000 / 1 h",
               },
             },
           })),

@@ -53,7 +53,10 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    if (err instanceof StoreUnavailableError) return storeUnavailableResponse();
+    if (err instanceof StoreUnavailableError) {
+      console.warn(JSON.stringify({ level: "warn", msg: "session store unavailable", path: new URL(c.req.url).pathname, cause: err.reason }));
+      return storeUnavailableResponse();
+    }
     console.error(JSON.stringify({ level: "error", msg: "unhandled", path: new URL(c.req.url).pathname, error: err.name, detail: err.message }));
     return c.json({ error: "internal" }, 500);
   });

@@ -14,6 +14,7 @@ declare global {
       SESSION_KEYS: string;
       PASSWORD_PEPPER: string;
       CORS_ORIGINS: string;
+      STORE_PREFIX: string;
     }
   }
 }

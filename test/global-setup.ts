@@ -10,6 +10,7 @@ declare module "vitest" {
     storeBackend: string;
     sessionKeys: string;
     passwordPepper: string;
+    storePrefix: string;
   }
 }
 

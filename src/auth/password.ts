@@ -49,7 +49,8 @@ export async function createPasswordHasher(pepper: string, iterations = DEFAULT_
   };
 
   // Workers' constant-time comparison; it throws on unequal lengths, so check those first.
-  const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && crypto.subtle.timingSafeEqual(a, b);
+  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
+  const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && subtle.timingSafeEqual(a, b);
 
   const dummySalt = randomBytes(SALT_BYTES);
   const dummyHash = randomBytes(HASH_BYTES);

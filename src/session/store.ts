@@ -36,9 +36,14 @@ export interface SessionStoreClient {
 
 /** The store could not answer: callers fail closed with 503, never with a grant or a 401. */
 export class StoreUnavailableError extends Error {
+  /** A loggable summary: the client's message without the command it echoes (which may hold data). */
+  readonly reason: string;
   constructor(cause: unknown) {
-    super(`session store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const reason = text.split(", command was")[0]!.slice(0, 160);
+    super(`session store unavailable: ${reason}`, { cause });
     this.name = "StoreUnavailableError";
+    this.reason = reason;
   }
 }
 
@@ -94,7 +99,17 @@ export function createUpstashStore(options: UpstashStoreOptions): SessionStoreCl
     },
     getdel: (key) => guard(() => redis.getdel<string>(key)),
     del: (...keys) => guard(() => redis.del(...keys)),
-    hgetall: (key) => guard(async () => (await redis.hgetall<Record<string, string>>(key)) ?? null),
+    hgetall: (key) =>
+      guard(async () => {
+        // Without automatic deserialisation the client hands back Redis's flat [field, value, …].
+        const reply = (await redis.hgetall(key)) as unknown;
+        if (!reply) return null;
+        if (!Array.isArray(reply)) return reply as Record<string, string>;
+        if (reply.length === 0) return null;
+        const out: Record<string, string> = {};
+        for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+        return out;
+      }),
     hset: (key, fields) => guard(async () => void (await redis.hset(key, fields))),
     run<T>(script: StoreScript, keys: string[], args: (string | number)[]) {
       let s = shas.get(script);

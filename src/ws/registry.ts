@@ -1,38 +1,51 @@
 /**
  * Live sockets of this isolate, by session id, so a logout or revocation handled here closes
  * them at once. Sockets held by other isolates learn of it at their next re-check.
+ *
+ * Workers forbid I/O on an object created by another request, so the request that ends a
+ * session cannot call `socket.close()` itself: it only flags the session here, and each
+ * socket's own watcher (running in the socket's request context) sees the flag and closes.
  */
 export const SESSION_ENDED_CODE = 4401;
 export const SESSION_ENDED_REASON = "session_ended";
 
-export class SocketRegistry {
-  private readonly bySession = new Map<string, Set<WebSocket>>();
+/** How often a watcher looks at the flags: the "at once" of a same-isolate revocation. */
+export const FLAG_POLL_MS = 100;
 
-  add(sessionId: string, socket: WebSocket): () => void {
-    let set = this.bySession.get(sessionId);
-    if (!set) this.bySession.set(sessionId, (set = new Set()));
-    set.add(socket);
+export class SocketRegistry {
+  private readonly live = new Map<string, number>();
+  private readonly ended = new Set<string>();
+
+  /** Registers one live socket of `sessionId`; returns its unregister function. */
+  add(sessionId: string): () => void {
+    this.live.set(sessionId, (this.live.get(sessionId) ?? 0) + 1);
+    let done = false;
     return () => {
-      set!.delete(socket);
-      if (set!.size === 0 && this.bySession.get(sessionId) === set) this.bySession.delete(sessionId);
+      if (done) return;
+      done = true;
+      const n = (this.live.get(sessionId) ?? 1) - 1;
+      if (n > 0) this.live.set(sessionId, n);
+      else {
+        this.live.delete(sessionId);
+        this.ended.delete(sessionId);
+      }
     };
   }
 
   count(sessionId?: string): number {
-    if (sessionId) return this.bySession.get(sessionId)?.size ?? 0;
+    if (sessionId) return this.live.get(sessionId) ?? 0;
     let n = 0;
-    for (const s of this.bySession.values()) n += s.size;
+    for (const c of this.live.values()) n += c;
     return n;
   }
 
-  /** Closes every socket of these sessions with 4401 `session_ended`. */
+  /** Flags these sessions as ended; only sessions with live sockets are remembered (bounded). */
   closeSessions(sessionIds: Iterable<string>): void {
-    for (const id of sessionIds) {
-      const set = this.bySession.get(id);
-      if (!set) continue;
-      this.bySession.delete(id);
-      for (const socket of set) closeEnded(socket);
-    }
+    for (const id of sessionIds) if (this.live.has(id)) this.ended.add(id);
+  }
+
+  isEnded(sessionId: string): boolean {
+    return this.ended.has(sessionId);
   }
 }
 

@@ -7,7 +7,7 @@
 import type { SessionManager } from "../session/manager.js";
 import type { Session } from "../session/record.js";
 import { StoreUnavailableError } from "../session/store.js";
-import { closeEnded, type SocketRegistry } from "./registry.js";
+import { closeEnded, FLAG_POLL_MS, type SocketRegistry } from "./registry.js";
 
 export const STORE_UNAVAILABLE_CODE = 4503;
 
@@ -24,12 +24,13 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
   let active = false;
   let stopped = false;
-  const unregister = o.registry.add(session.id, socket);
+  const unregister = o.registry.add(session.id);
 
   const stop = () => {
     if (stopped) return;
     stopped = true;
     clearInterval(interval);
+    clearInterval(flagPoll);
     if (expiryTimer !== undefined) clearTimeout(expiryTimer);
     unregister();
   };
@@ -69,6 +70,12 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
   }
 
   const interval = setInterval(recheck, o.recheckIntervalMs);
+  // Same-isolate revocations: a local flag, no I/O, seen within FLAG_POLL_MS.
+  const flagPoll = setInterval(() => {
+    if (!o.registry.isEnded(session.id)) return;
+    stop();
+    closeEnded(socket);
+  }, FLAG_POLL_MS);
   scheduleExpiry(session);
   socket.addEventListener("message", () => {
     active = true;

@@ -1,0 +1,28 @@
+/**
+ * Creates accounts from Node with the worker's own code (same hash format, same pepper, same
+ * keys), against whichever Upstash-compatible store is configured.
+ */
+import { AccountStore } from "../src/auth/accounts.ts";
+import { createPasswordHasher } from "../src/auth/password.ts";
+import { keySpace } from "../src/session/keys.ts";
+import { createUpstashStore } from "../src/session/store.ts";
+
+export interface StoreTarget {
+  url: string;
+  token: string;
+  pepper: string;
+  prefix?: string;
+}
+
+export async function addUser(target: StoreTarget, email: string, password: string, roles: string[] = []): Promise<"created" | "exists"> {
+  const store = createUpstashStore({ url: target.url, token: target.token, timeoutMs: 5000 });
+  const accounts = new AccountStore(store, keySpace(target.prefix ?? "es:"));
+  const hasher = await createPasswordHasher(target.pepper);
+  const created = await accounts.create({ email, passwordHash: await hasher.hash(password), roles });
+  return created ? "created" : "exists";
+}
+
+export const DEMO_USERS = [
+  { email: "demo@example.com", password: "demo-password-123", roles: [] as string[] },
+  { email: "admin@example.com", password: "admin-password-123", roles: ["admin"] },
+];
