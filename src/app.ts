@@ -13,6 +13,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { apiRoutes } from "./routes/api.js";
 import { authRoutes } from "./routes/auth.js";
 import { wsRoutes } from "./routes/ws.js";
+import { gateway } from "./routes/gateway.js";
 
 export interface AppOptions {
   /** Where the one-line-per-request log goes. @default console.log */
@@ -37,6 +38,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       c.set("deps", deps);
       await next();
     })
+    // Gateway mode: protected paths are verified and proxied before any local route.
+    .use(gateway(deps))
     .get("/health", async (c) => {
       try {
         await deps.store.ping();

@@ -1,24 +1,10 @@
 /**
- * Worker entry. Builds the app once per isolate from its bindings and serves it.
- * Also exported: the app factory and types for other Hono apps and `hc<AppType>()`.
+ * Worker entry: builds the app once per isolate from its bindings and serves it; exports the
+ * `SessionVerifier` RPC entrypoint for service bindings, and `AppType` for `hc<AppType>()`.
  */
-import { build, type Built } from "./build.js";
-import type { Env } from "./config.js";
+import { appFor } from "./app-for.js";
 import type { App } from "./app.js";
-
-const built = new WeakMap<object, Promise<Built>>();
-
-/** The app for these bindings (built once, reused by every request of the isolate). */
-export function appFor(env: Env): Promise<Built> {
-  let b = built.get(env);
-  if (!b) {
-    b = build(env);
-    built.set(env, b);
-    // A failed build (e.g. a thrown import error) must not be cached forever.
-    b.catch(() => built.delete(env));
-  }
-  return b;
-}
+import type { Env } from "./config.js";
 
 export default {
   async fetch(request, env, ctx) {
@@ -28,7 +14,6 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
+export { SessionVerifier } from "./rpc.js";
 /** For `hc<AppType>()` from `hono/client`: typed calls to this worker. */
 export type AppType = App;
-export { createApp } from "./app.js";
-export { build, buildDeps } from "./build.js";

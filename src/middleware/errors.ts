@@ -35,6 +35,6 @@ export function storeUnavailableResponse(): Response {
 }
 
 /** A JSON error with a machine-readable code (400, 404, 409, 413, 429 …). */
-export function jsonError(status: 400 | 401 | 403 | 404 | 409 | 413 | 426 | 429 | 500, error: string, extra?: Record<string, unknown>, headers?: HeadersInit): HTTPException {
+export function jsonError(status: 400 | 401 | 403 | 404 | 409 | 413 | 426 | 429 | 500 | 502, error: string, extra?: Record<string, unknown>, headers?: HeadersInit): HTTPException {
   return new HTTPException(status, { res: Response.json({ error, ...extra }, { status, headers }) });
 }

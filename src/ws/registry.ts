@@ -48,11 +48,3 @@ export class SocketRegistry {
     return this.ended.has(sessionId);
   }
 }
-
-export function closeEnded(socket: WebSocket): void {
-  try {
-    socket.close(SESSION_ENDED_CODE, SESSION_ENDED_REASON);
-  } catch {
-    // Already closed.
-  }
-}

@@ -7,7 +7,7 @@
 import type { SessionManager } from "../session/manager.js";
 import type { Session } from "../session/record.js";
 import { StoreUnavailableError } from "../session/store.js";
-import { closeEnded, FLAG_POLL_MS, type SocketRegistry } from "./registry.js";
+import { FLAG_POLL_MS, SESSION_ENDED_CODE, SESSION_ENDED_REASON, type SocketRegistry } from "./registry.js";
 
 export const STORE_UNAVAILABLE_CODE = 4503;
 
@@ -16,6 +16,8 @@ export interface WatchOptions {
   registry: SocketRegistry;
   recheckIntervalMs: number;
   now?: () => number;
+  /** Called after the watcher closed the socket (e.g. to close a relayed origin socket too). */
+  onEnded?: (code: number, reason: string) => void;
 }
 
 /** Starts watching; returns a function that stops (also called when the socket closes). */
@@ -25,6 +27,16 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
   let active = false;
   let stopped = false;
   const unregister = o.registry.add(session.id);
+
+  const end = (code: number, reason: string) => {
+    stop();
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+    o.onEnded?.(code, reason);
+  };
 
   const stop = () => {
     if (stopped) return;
@@ -47,11 +59,7 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
     try {
       const current = await o.sessions.get(session.id);
       if (stopped) return;
-      if (!current) {
-        stop();
-        closeEnded(socket);
-        return;
-      }
+      if (!current) return end(SESSION_ENDED_CODE, SESSION_ENDED_REASON);
       // Traffic on the socket is activity: slide the idle window like an HTTP request would.
       if (active) {
         active = false;
@@ -60,21 +68,14 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
       scheduleExpiry(current);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) console.error(JSON.stringify({ level: "error", msg: "ws recheck failed", error: String(error) }));
-      stop();
-      try {
-        socket.close(STORE_UNAVAILABLE_CODE, "session_store_unavailable");
-      } catch {
-        // Already closed.
-      }
+      end(STORE_UNAVAILABLE_CODE, "session_store_unavailable");
     }
   }
 
   const interval = setInterval(recheck, o.recheckIntervalMs);
   // Same-isolate revocations: a local flag, no I/O, seen within FLAG_POLL_MS.
   const flagPoll = setInterval(() => {
-    if (!o.registry.isEnded(session.id)) return;
-    stop();
-    closeEnded(socket);
+    if (o.registry.isEnded(session.id)) end(SESSION_ENDED_CODE, SESSION_ENDED_REASON);
   }, FLAG_POLL_MS);
   scheduleExpiry(session);
   socket.addEventListener("message", () => {

@@ -1,0 +1,16 @@
+/** The app for a bindings object, built once per isolate and shared by fetch and RPC. */
+import { build, type Built } from "./build.js";
+import type { Env } from "./config.js";
+
+const built = new WeakMap<object, Promise<Built>>();
+
+export function appFor(env: Env): Promise<Built> {
+  let b = built.get(env);
+  if (!b) {
+    b = build(env);
+    built.set(env, b);
+    // A failed build (a thrown error, not a config problem) must not be cached forever.
+    b.catch(() => built.delete(env));
+  }
+  return b;
+}

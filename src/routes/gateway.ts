@@ -1,0 +1,120 @@
+/**
+ * Gateway mode (`ORIGIN_URL` set): protected paths are verified here and proxied to the origin
+ * with identity headers the origin can trust:
+ *
+ *   X-Session-User, X-Session-Roles, X-Session-Id (the stored hash, not the token's id),
+ *   X-Session-Assertion (see gateway/assertion.ts)
+ *
+ * Client-supplied `X-Session-*` headers are always stripped; `Authorization` is removed unless
+ * `GATEWAY_FORWARD_AUTHORIZATION=true`. A refused request (401/403/503) never reaches the
+ * origin. Method, body, query and streaming responses pass through untouched. WebSocket
+ * upgrades follow the `/ws` ticket rules and are relayed; the relay closes with 4401 when the
+ * session ends.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { importAssertionKey, signAssertion } from "../gateway/assertion.js";
+import { compilePaths } from "../gateway/paths.js";
+import type { AppEnv, Deps } from "../deps.js";
+import { jsonError, unauthorized } from "../middleware/errors.js";
+import { bearerToken } from "../middleware/session-auth.js";
+import type { Session } from "../session/record.js";
+import { authorizeUpgrade } from "../ws/handshake.js";
+import { watchSession } from "../ws/watch.js";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded. */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+
+export function gateway(deps: Deps): MiddlewareHandler<AppEnv> {
+  const gw = deps.config.gateway;
+  if (!gw) return async (_c, next) => next();
+  const protects = compilePaths(gw.paths);
+  const key = importAssertionKey(gw.assertionKey);
+
+  async function originHeaders(c: Context<AppEnv>, session: Session, path: string): Promise<Headers> {
+    const headers = new Headers(c.req.raw.headers);
+    for (const name of [...headers.keys()]) {
+      if (name.toLowerCase().startsWith("x-session-") || HOP_BY_HOP.includes(name.toLowerCase())) headers.delete(name);
+    }
+    if (!gw!.forwardAuthorization) headers.delete("authorization");
+    const identity = { user: session.userId, roles: session.roles.join(","), sessionId: session.id, method: c.req.method, path };
+    headers.set("X-Session-User", identity.user);
+    headers.set("X-Session-Roles", identity.roles);
+    headers.set("X-Session-Id", identity.sessionId);
+    headers.set("X-Session-Assertion", await signAssertion(await key, identity, deps.now()));
+    const url = new URL(c.req.url);
+    headers.set("X-Forwarded-Host", url.host);
+    headers.set("X-Forwarded-Proto", url.protocol.replace(":", ""));
+    return headers;
+  }
+
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    if (!protects(url.pathname)) return next();
+    const target = gw.originUrl + url.pathname + url.search;
+
+    if ((c.req.header("Upgrade") ?? "").toLowerCase() === "websocket") {
+      const grant = await authorizeUpgrade(c);
+      const headers = await originHeaders(c, grant.session, url.pathname);
+      headers.delete("sec-websocket-protocol"); // the ticket pair was ours, not the origin's
+      headers.set("Upgrade", "websocket");
+      return relaySocket(deps, target, headers, grant.session, grant.protocol);
+    }
+
+    const extracted = bearerToken(c.req.header("Authorization"));
+    if ("reason" in extracted) throw unauthorized(extracted.reason);
+    const result = await deps.sessions.validate(extracted.token, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
+    if (!result.ok) throw unauthorized(result.reason);
+
+    const method = c.req.method;
+    let upstream: Response;
+    try {
+      upstream = await fetch(target, {
+        method,
+        headers: await originHeaders(c, result.session, url.pathname),
+        body: method === "GET" || method === "HEAD" ? undefined : c.req.raw.body,
+        redirect: "manual",
+      });
+    } catch {
+      throw jsonError(502, "bad_gateway");
+    }
+    // Stream the origin's response through as it is.
+    return new Response(upstream.body, upstream);
+  };
+}
+
+async function relaySocket(deps: Deps, target: string, headers: Headers, session: Session, protocol: string | null): Promise<Response> {
+  let originRes: Response;
+  try {
+    originRes = await fetch(target, { headers });
+  } catch {
+    throw jsonError(502, "bad_gateway");
+  }
+  const origin = originRes.webSocket;
+  if (!origin) throw jsonError(502, "bad_gateway", { message: `origin answered ${originRes.status} to the upgrade` });
+  origin.accept();
+  const pair = new WebSocketPair();
+  const client = pair[0];
+  const server = pair[1];
+  server.accept();
+  const safeClose = (ws: WebSocket, code: number, reason: string) => {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+  };
+  server.addEventListener("message", (e) => origin.send(e.data));
+  origin.addEventListener("message", (e) => server.send(e.data));
+  // 1005/1006/1015 may not be sent in a close frame: map them to a normal close.
+  const relayCode = (code: number) => (code === 1005 || code === 1006 || code === 1015 ? 1000 : code);
+  server.addEventListener("close", (e) => safeClose(origin, relayCode(e.code), e.reason));
+  origin.addEventListener("close", (e) => safeClose(server, relayCode(e.code), e.reason));
+  watchSession(server, session, {
+    sessions: deps.sessions,
+    registry: deps.sockets,
+    recheckIntervalMs: deps.config.ws.recheckIntervalMs,
+    now: deps.now,
+    onEnded: (code, reason) => safeClose(origin, code, reason),
+  });
+  return new Response(null, { status: 101, webSocket: client, headers: protocol ? { "Sec-WebSocket-Protocol": protocol } : {} });
+}
