@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 import { startStore } from "../dev/store/server.ts";
 

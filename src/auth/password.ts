@@ -49,7 +49,7 @@ export async function createPasswordHasher(pepper: string, iterations = DEFAULT_
   };
 
   // Workers' constant-time comparison; it throws on unequal lengths, so check those first.
-  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
+  const subtle = crypto.subtle as typeof crypto.subtle & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
   const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && subtle.timingSafeEqual(a, b);
 
   const dummySalt = randomBytes(SALT_BYTES);

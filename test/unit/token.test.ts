@@ -58,7 +58,7 @@ describe("token codec", () => {
     it("rejects an unknown version, wrong part counts, padding and escapes", async () => {
       const ring = await createKeyRing([entry("k1")]);
       const { token } = await ring.issue();
-      const [, kid, id, mac] = token.split(".");
+      const [, kid, id, mac] = token.split(".") as [string, string, string, string];
       const cases = [
         `v2.${kid}.${id}.${mac}`,
         `V1.${kid}.${id}.${mac}`,
