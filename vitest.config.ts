@@ -39,6 +39,9 @@ export default defineConfig({
                 RATE_LIMIT_LOGIN_ACCOUNT: "100000 / 1 h",
                 RATE_LIMIT_LOGIN_IP: "100000 / 1 h",
                 RATE_LIMIT_REGISTER_IP: "100000 / 1 h",
+                // Thousands of requests: keep the output readable (test/integration/logs.test.ts
+                // captures the log through createApp's sink instead).
+                REQUEST_LOG: "off",
               },
             },
           })),

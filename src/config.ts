@@ -33,6 +33,7 @@ export interface Env {
   GATEWAY_PATHS?: string;
   GATEWAY_ASSERTION_KEY?: string;
   GATEWAY_FORWARD_AUTHORIZATION?: string;
+  REQUEST_LOG?: string;
   ASSETS?: Fetcher;
 }
 
@@ -59,6 +60,8 @@ export interface Config {
   ws: { allowedOrigins: string[]; querySessionToken: boolean; recheckIntervalMs: number; ticketTtlMs: number };
   rateLimits: { loginPerAccount: RateLimitRule; loginPerIp: RateLimitRule; registerPerIp: RateLimitRule };
   gateway: { originUrl: string; paths: string[]; assertionKey: string; forwardAuthorization: boolean } | null;
+  /** One JSON line per request on stdout. */
+  requestLog: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
@@ -196,6 +199,7 @@ export function loadConfig(env: Env): ConfigResult {
       registerPerIp: rule("RATE_LIMIT_REGISTER_IP", "20 / 1 h"),
     },
     gateway,
+    requestLog: env.REQUEST_LOG !== "off",
   };
   return problems.length ? { ok: false, problems } : { ok: true, config, warnings };
 }
