@@ -8,8 +8,55 @@
  * unknown) keep a flood of validly signed dead tokens from becoming a flood of store reads.
  * Isolates are evicted at any time: this cache is best-effort, never the source of truth.
  */
-import { LRUCache } from "lru-cache";
 import type { Session } from "./record.js";
+
+/**
+ * A bounded LRU on a Map (insertion order = recency). Written here rather than taken from
+ * lru-cache: that library is ~6 KB gzipped, a tenth of the worker's 60 KB bundle budget, for the
+ * three operations this cache needs.
+ */
+export class BoundedLru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(
+    readonly max: number,
+    private readonly onEvict?: (value: V, key: K) => void,
+  ) {}
+  get size(): number {
+    return this.map.size;
+  }
+  get(key: K): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      // Refresh recency.
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: K, value: V): void {
+    const old = this.map.get(key);
+    if (old !== undefined) {
+      this.map.delete(key);
+      this.onEvict?.(old, key);
+    }
+    this.map.set(key, value);
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value as K;
+      const evicted = this.map.get(oldest)!;
+      this.map.delete(oldest);
+      this.onEvict?.(evicted, oldest);
+    }
+  }
+  delete(key: K): void {
+    const old = this.map.get(key);
+    if (old === undefined) return;
+    this.map.delete(key);
+    this.onEvict?.(old, key);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
 
 export type CacheEntry =
   | { live: true; session: Session; expiresAt: number }
@@ -28,7 +75,7 @@ export interface SessionCacheOptions {
 export class SessionCache {
   readonly ttlMs: number;
   readonly negativeTtlMs: number;
-  private readonly lru: LRUCache<string, CacheEntry>;
+  private readonly lru: BoundedLru<string, CacheEntry>;
   /** sessionId → tokens cached for it, so a revocation can evict by id. */
   private readonly bySession = new Map<string, string>();
   private readonly now: () => number;
@@ -37,11 +84,8 @@ export class SessionCache {
     this.ttlMs = options.ttlMs;
     this.negativeTtlMs = options.negativeTtlMs ?? options.ttlMs;
     this.now = options.now;
-    this.lru = new LRUCache<string, CacheEntry>({
-      max: Math.max(1, options.maxEntries ?? 10_000),
-      dispose: (entry, token) => {
-        if (entry.live && this.bySession.get(entry.session.id) === token) this.bySession.delete(entry.session.id);
-      },
+    this.lru = new BoundedLru<string, CacheEntry>(Math.max(1, options.maxEntries ?? 10_000), (entry, token) => {
+      if (entry.live && this.bySession.get(entry.session.id) === token) this.bySession.delete(entry.session.id);
     });
   }
 
