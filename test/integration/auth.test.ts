@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, uniqueEmail, worker } from "../helpers/http.js";
 
 const challenge = (reason: string) => `Bearer error="invalid_token", error_description="${reason}"`;
@@ -14,6 +15,13 @@ describe("register and login", () => {
     const me = await call("/api/me", { token: r.json.token });
     expect(me.status).toBe(200);
     expect(me.json.user).toEqual(r.json.user);
+  });
+
+  it("refuses registration when SIGNUP is closed", async () => {
+    const app = await testApp({ SIGNUP: "closed" });
+    const r = await call("/auth/register", { body: { email: uniqueEmail(), password: PASSWORD } }, app.fetch);
+    expect(r.status).toBe(403);
+    expect(r.json).toEqual({ error: "forbidden", reason: "signup_closed" });
   });
 
   it("refuses a taken email with 409 (case and spaces normalised)", async () => {
