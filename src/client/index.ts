@@ -1,0 +1,367 @@
+/**
+ * `createSessionClient()`: the browser side of the edge session worker. Plain ESM with no
+ * dependencies and no Worker APIs — it runs in any browser (bundled for the demo SPA as
+ * `public/vendor/session-client.js` by `npm run build:client`), in Node ≥ 22 and in workerd.
+ *
+ *   const session = createSessionClient({ baseUrl: location.origin });
+ *   session.on("unauthorized", () => showSignIn());
+ *   await session.login(email, password);
+ *   const me = await (await session.fetch("/api/me")).json();
+ *   const socket = await session.openSocket(); // ticket as subprotocol pair: the URL stays clean
+ *
+ * Typed calls with `hono/client`: hand it the authed fetch, and every call carries the Bearer
+ * token, forgets it on 401 and throws `StoreUnavailableError` on 503 like `session.fetch` does:
+ *
+ *   import { hc } from "hono/client";
+ *   import type { AppType } from "edge-session/worker";
+ *   const api = hc<AppType>(baseUrl, { fetch: session.fetch });
+ *   const res = await api.api.me.$get(); // res.json() is typed as { user: … }
+ *
+ * The token lives in memory unless you opt in to `storage` (e.g. `sessionStorage`). It is only
+ * ever sent, as `Authorization: Bearer …`, to `baseUrl`'s origin, and never put in a URL.
+ */
+import { errorFromResponse, parseErrorBody, readJson, SessionClientError, StoreUnavailableError, UnauthorizedError } from "./errors.js";
+
+export { SessionClientError, StoreUnavailableError, UnauthorizedError, type ErrorBody } from "./errors.js";
+
+/** The signed-in user, as the worker describes it. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  roles: string[];
+}
+
+/** What `POST /auth/login` and `POST /auth/register` answer. */
+export interface SessionGrant {
+  token: string;
+  tokenType: "Bearer";
+  /** Absolute expiry (ISO 8601): the session ends then whatever happens. */
+  expiresAt: string;
+  /** Idle expiry at issue time (ISO 8601); every authenticated request slides it. */
+  idleExpiresAt: string;
+  user: SessionUser;
+}
+
+/** Anything shaped like Web Storage: `sessionStorage`, `localStorage`, or your own. */
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** A `fetch`-compatible function (the global one, `SELF.fetch` in tests, …). */
+export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** A `WebSocket`-compatible constructor. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+
+export interface SessionClientOptions {
+  /**
+   * Where the worker answers, e.g. `location.origin` or `"https://auth.example"`. Relative
+   * paths given to `fetch()` and `openSocket()` resolve against it, and the token is sent to
+   * this origin only: a request to any other origin goes out without it.
+   * Required: there is no default.
+   */
+  baseUrl: string | URL;
+  /**
+   * Where to keep the token (and user) so that it survives a page reload: anything with
+   * `getItem`/`setItem`/`removeItem`, e.g. `sessionStorage` (per tab, cleared when the tab
+   * closes). Opt-in, because script-readable storage exposes the token to any XSS on the page;
+   * prefer `sessionStorage` to `localStorage`. A storage that throws (quota, privacy mode) is
+   * ignored and the token stays in memory.
+   * @default null (memory only: a reload signs the user out)
+   */
+  storage?: TokenStorage | null;
+  /**
+   * The key under which `storage` holds the session.
+   * @default "edge-session"
+   */
+  storageKey?: string;
+  /**
+   * The `fetch` used for every request, e.g. `SELF.fetch` in a Workers test or a wrapped fetch
+   * that adds tracing. Called with a `Request` and no second argument.
+   * @default globalThis.fetch
+   */
+  fetch?: FetchFunction;
+  /**
+   * The `WebSocket` constructor `openSocket()` uses.
+   * @default globalThis.WebSocket
+   */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * The clock, in milliseconds since the epoch: a stored session past its `expiresAt` is
+   * dropped at start-up instead of being sent.
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+/** Event payloads, by event name. */
+export interface SessionEvents {
+  /** A session was issued: `login()`, `register()`, or a re-issued token (password change). */
+  login: { user: SessionUser; expiresAt: string; idleExpiresAt: string };
+  /**
+   * `logout()` ran and the token is gone. `ended` is false when the worker could not confirm
+   * that the session ended (store outage, network): it then lives on until it idles out.
+   */
+  logout: { ended: boolean };
+  /**
+   * The worker refused the token (401: expired, revoked, signed out elsewhere). The token is
+   * already forgotten: show the sign-in view. `reason` is the worker's (`revoked`, `expired`, …).
+   */
+  unauthorized: { status: 401; reason: string | undefined; url: string };
+}
+
+export type SessionEventName = keyof SessionEvents;
+export type SessionEventHandler<E extends SessionEventName> = (detail: SessionEvents[E]) => void;
+
+export interface SessionClient {
+  /** The current Bearer token, or null when signed out. */
+  readonly token: string | null;
+  /** The signed-in user, or null when signed out. */
+  readonly user: SessionUser | null;
+  /** Absolute expiry of the current session (ISO 8601), or null when signed out. */
+  readonly expiresAt: string | null;
+  /**
+   * Signs in (`POST /auth/login`), keeps the token and emits `login`. Throws
+   * `SessionClientError` on refusal: `invalid_credentials` (401), `rate_limited` (429, with
+   * `retryAfter`), `invalid_body` (400), `session_store_unavailable` (503,
+   * `StoreUnavailableError`). A token held before is replaced, not ended: `logout()` first.
+   */
+  login(email: string, password: string): Promise<SessionGrant>;
+  /** Creates an account (`POST /auth/register`) and signs in; errors as `login()`, plus `email_taken` (409) and `signup_closed` (403). */
+  register(email: string, password: string): Promise<SessionGrant>;
+  /**
+   * Ends the session (`POST /auth/logout`) and forgets the token. The token is forgotten
+   * whatever the worker answers — a sign-out the user asked for is never undone by an outage —
+   * and `ended` tells whether the worker confirmed it (a 204, or a 401 for a session that had
+   * already ended). Emits `logout` when a token was held. Never throws.
+   */
+  logout(): Promise<{ ended: boolean }>;
+  /**
+   * `fetch` with the session: adds `Authorization: Bearer <token>` to requests for `baseUrl`'s
+   * origin (unless the request sets its own), resolves relative paths against `baseUrl`, and:
+   * - 401 → forgets the token, emits `unauthorized`, and returns the response;
+   * - 503 `session_store_unavailable` → KEEPS the token and throws `StoreUnavailableError`
+   *   (`retryAfter` seconds from `Retry-After`): the session may be fine, retry later;
+   * - a response that re-issues the token (`Authorization: Bearer …` on a 2xx, as
+   *   `POST /auth/password` does) → adopts the new token and emits `login`;
+   * - anything else (including network errors, which reject as usual) is passed through.
+   * A plain function, bound to this client: `hc<AppType>(baseUrl, { fetch: session.fetch })`.
+   */
+  fetch: FetchFunction;
+  /**
+   * Opens a WebSocket: gets a single-use ticket (`POST /auth/ws-ticket`) and connects to `path`
+   * (http→ws, https→wss) offering the subprotocols `["session", ticket, ...protocols]`. The
+   * ticket travels in `Sec-WebSocket-Protocol`, so the URL stays clean; the worker answers
+   * with the `session` subprotocol. This worker's `/ws` accepts exactly the pair, so leave
+   * `protocols` empty unless your server takes more. Throws `UnauthorizedError` when signed
+   * out or refused (and then emits `unauthorized`), `StoreUnavailableError` on 503. The socket
+   * is returned at once (CONNECTING): listen for `open`, `message` and `close` (4401
+   * `session_ended` when the session ends).
+   * @param path @default "/ws"
+   * @param protocols @default []
+   */
+  openSocket(path?: string, protocols?: string[]): Promise<WebSocket>;
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<E extends SessionEventName>(event: E, handler: SessionEventHandler<E>): () => void;
+}
+
+/** The subprotocol naming the ticket pair; the worker echoes it back. */
+export const TICKET_PROTOCOL = "session";
+
+interface Held {
+  token: string;
+  user: SessionUser;
+  expiresAt: string;
+  idleExpiresAt: string;
+}
+
+/** Creates a client. Nothing is sent until you call one of its methods. */
+export function createSessionClient(options: SessionClientOptions): SessionClient {
+  if (!options || options.baseUrl === undefined || options.baseUrl === null || String(options.baseUrl) === "") {
+    throw new TypeError("createSessionClient: baseUrl is required (e.g. location.origin)");
+  }
+  const base = new URL(String(options.baseUrl));
+  const storageKey = options.storageKey ?? "edge-session";
+  const now = options.now ?? Date.now;
+  const send: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  let storage: TokenStorage | null = options.storage ?? null;
+  const handlers: { [E in SessionEventName]: Set<SessionEventHandler<E>> } = {
+    login: new Set(),
+    logout: new Set(),
+    unauthorized: new Set(),
+  };
+
+  let held: Held | null = restore();
+
+  function restore(): Held | null {
+    if (!storage) return null;
+    try {
+      const raw = storage.getItem(storageKey);
+      const parsed = raw === null ? null : parseHeld(JSON.parse(raw) as unknown);
+      if (parsed && Date.parse(parsed.expiresAt) > now()) return parsed;
+      if (raw !== null) storage.removeItem(storageKey);
+    } catch {
+      // Unreadable or unavailable storage: start signed out.
+    }
+    return null;
+  }
+
+  function persist(): void {
+    if (!storage) return;
+    try {
+      if (held) storage.setItem(storageKey, JSON.stringify(held));
+      else storage.removeItem(storageKey);
+    } catch {
+      // A storage that refuses (quota, privacy mode) is dropped: memory only from now on.
+      storage = null;
+    }
+  }
+
+  function hold(grant: SessionGrant): void {
+    held = { token: grant.token, user: grant.user, expiresAt: grant.expiresAt, idleExpiresAt: grant.idleExpiresAt };
+    persist();
+    emit("login", { user: grant.user, expiresAt: grant.expiresAt, idleExpiresAt: grant.idleExpiresAt });
+  }
+
+  function forget(): void {
+    held = null;
+    persist();
+  }
+
+  function emit<E extends SessionEventName>(event: E, detail: SessionEvents[E]): void {
+    for (const handler of [...handlers[event]]) {
+      try {
+        handler(detail);
+      } catch (error) {
+        // A failing handler must not break the client or the other handlers: report it apart.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  const resolve = (path: string | URL): URL => new URL(path, base);
+  const isOurs = (url: string): boolean => new URL(url).origin === base.origin;
+
+  async function authenticate(path: "/auth/login" | "/auth/register", email: string, password: string): Promise<SessionGrant> {
+    const res = await send(
+      new Request(resolve(path), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ email, password }),
+      }),
+    );
+    // A failed login is not a refused token: a plain error, no `unauthorized` event.
+    if (!res.ok) throw await errorFromResponse(res, { tokenSent: false });
+    const grant = parseGrant(await readJson(res));
+    if (!grant) throw new SessionClientError(res.status, "unexpected_response", { message: `${path} answered ${res.status} without a session` });
+    hold(grant);
+    return grant;
+  }
+
+  const authedFetch: FetchFunction = async (input, init) => {
+    const request = new Request(typeof input === "string" || input instanceof URL ? resolve(input) : input, init);
+    const token = held?.token ?? null;
+    let sent: string | null = null;
+    if (token !== null && isOurs(request.url) && !request.headers.has("Authorization")) {
+      request.headers.set("Authorization", `Bearer ${token}`);
+      sent = token;
+    }
+    const res = await send(request);
+    if (sent === null) return res;
+
+    if (res.status === 401) {
+      // Only the token that was refused is forgotten: a login that finished meanwhile stays.
+      if (held?.token === sent) {
+        const reason = parseErrorBody(await readJson(res.clone()))?.reason;
+        forget();
+        emit("unauthorized", { status: 401, reason, url: request.url });
+      }
+      return res;
+    }
+    if (res.status === 503) {
+      const error = await errorFromResponse(res.clone(), { tokenSent: true });
+      if (error instanceof StoreUnavailableError) throw error;
+      return res;
+    }
+    if (res.ok && /^bearer /i.test(res.headers.get("Authorization") ?? "")) {
+      const grant = parseGrant(await readJson(res.clone()));
+      if (grant && held?.token === sent) hold(grant);
+    }
+    return res;
+  };
+
+  async function logout(): Promise<{ ended: boolean }> {
+    const token = held?.token ?? null;
+    if (token === null) return { ended: true };
+    let ended = false;
+    try {
+      const res = await send(new Request(resolve("/auth/logout"), { method: "POST", headers: { Authorization: `Bearer ${token}` } }));
+      ended = res.status === 204 || res.status === 401;
+      await res.body?.cancel();
+    } catch {
+      ended = false;
+    }
+    if (held?.token === token) forget();
+    emit("logout", { ended });
+    return { ended };
+  }
+
+  async function openSocket(path = "/ws", protocols: string[] = []): Promise<WebSocket> {
+    if (held === null) throw new UnauthorizedError(401, "unauthorized", { reason: "missing", message: "openSocket: not signed in" });
+    const res = await authedFetch(resolve("/auth/ws-ticket"), { method: "POST", headers: { Accept: "application/json" } });
+    if (!res.ok) throw await errorFromResponse(res, { tokenSent: true });
+    const body = await readJson(res);
+    const ticket = typeof body === "object" && body !== null ? (body as { ticket?: unknown }).ticket : undefined;
+    if (typeof ticket !== "string" || ticket === "") throw new SessionClientError(res.status, "unexpected_response", { message: "/auth/ws-ticket answered without a ticket" });
+    const url = resolve(path);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const Ctor = options.WebSocket ?? globalThis.WebSocket;
+    return new Ctor(url.href, [TICKET_PROTOCOL, ticket, ...protocols]);
+  }
+
+  return {
+    get token() {
+      return held?.token ?? null;
+    },
+    get user() {
+      return held?.user ?? null;
+    },
+    get expiresAt() {
+      return held?.expiresAt ?? null;
+    },
+    login: (email, password) => authenticate("/auth/login", email, password),
+    register: (email, password) => authenticate("/auth/register", email, password),
+    logout,
+    fetch: authedFetch,
+    openSocket,
+    on(event, handler) {
+      const set = handlers[event] as Set<typeof handler>;
+      set.add(handler);
+      return () => {
+        set.delete(handler);
+      };
+    },
+  };
+}
+
+function isUser(v: unknown): v is SessionUser {
+  if (typeof v !== "object" || v === null) return false;
+  const u = v as Record<string, unknown>;
+  return typeof u.id === "string" && typeof u.email === "string" && Array.isArray(u.roles) && u.roles.every((r) => typeof r === "string");
+}
+
+function parseGrant(v: unknown): SessionGrant | null {
+  if (typeof v !== "object" || v === null) return null;
+  const g = v as Record<string, unknown>;
+  if (typeof g.token !== "string" || g.token === "" || typeof g.expiresAt !== "string" || typeof g.idleExpiresAt !== "string" || !isUser(g.user)) return null;
+  return { token: g.token, tokenType: "Bearer", expiresAt: g.expiresAt, idleExpiresAt: g.idleExpiresAt, user: g.user };
+}
+
+function parseHeld(v: unknown): Held | null {
+  const g = parseGrant(v);
+  return g && { token: g.token, user: g.user, expiresAt: g.expiresAt, idleExpiresAt: g.idleExpiresAt };
+}
