@@ -1,0 +1,372 @@
+// The demo SPA: plain ES modules, no framework. The session client is bundled from
+// src/client by `npm run build:client` (run before `npm run dev`, `npm test` and `npm run check`).
+// The token stays in this module's memory: a reload signs out. To keep it per tab instead,
+// pass `storage: sessionStorage` below (never localStorage for a demo like this).
+import { createSessionClient, StoreUnavailableError } from "./vendor/session-client.js";
+
+const session = createSessionClient({ baseUrl: location.origin });
+
+const $ = (id) => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from index.html`);
+  return el;
+};
+
+const ui = {
+  signinView: $("signin-view"),
+  signinTitle: $("signin-title"),
+  signinNotice: $("signin-notice"),
+  signinForm: $("signin-form"),
+  signinError: $("signin-error"),
+  email: $("email"),
+  password: $("password"),
+  registerButton: $("register-button"),
+  appView: $("app-view"),
+  appTitle: $("app-title"),
+  whoami: $("whoami"),
+  whoamiEmail: $("whoami-email"),
+  meEmail: $("me-email"),
+  meId: $("me-id"),
+  meRoles: $("me-roles"),
+  meExpires: $("me-expires"),
+  refresh: $("refresh-button"),
+  logout: $("logout-button"),
+  logoutAll: $("logout-all-button"),
+  sessionsBody: /** @type {HTMLTableElement} */ ($("sessions")).tBodies[0],
+  sessionsRefresh: $("sessions-refresh"),
+  wsStatus: $("ws-status"),
+  wsConnect: $("ws-connect"),
+  wsDisconnect: $("ws-disconnect"),
+  wsForm: $("ws-form"),
+  wsInput: $("ws-input"),
+  wsSend: $("ws-send"),
+  wsMessages: $("ws-messages"),
+  log: $("log"),
+  logClear: $("log-clear"),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Event log
+
+const MAX_LOG = 200;
+
+function log(text, kind = "info") {
+  const li = document.createElement("li");
+  li.className = `log-${kind}`;
+  const time = document.createElement("time");
+  const now = new Date();
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString();
+  li.append(time, " ", text);
+  ui.log.prepend(li);
+  while (ui.log.children.length > MAX_LOG) ui.log.lastElementChild?.remove();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+function showSignIn(notice) {
+  ui.appView.hidden = true;
+  ui.whoami.hidden = true;
+  ui.signinView.hidden = false;
+  ui.signinNotice.hidden = !notice;
+  ui.signinNotice.textContent = notice ?? "";
+  ui.sessionsBody.replaceChildren();
+  ui.signinTitle.focus();
+}
+
+function showApp() {
+  ui.signinView.hidden = true;
+  ui.signinError.hidden = true;
+  ui.appView.hidden = false;
+  ui.whoami.hidden = false;
+  ui.whoamiEmail.textContent = session.user?.email ?? "";
+  ui.meExpires.textContent = session.expiresAt ? formatTime(session.expiresAt) : "…";
+  ui.appTitle.focus();
+}
+
+session.on("login", ({ user }) => log(`Signed in as ${user.email}.`, "ok"));
+session.on("logout", ({ ended }) => {
+  log(ended ? "Signed out: the session is ended on the server." : "Signed out locally; the server could not confirm (it will expire).", ended ? "ok" : "warn");
+  showSignIn("You are signed out.");
+});
+session.on("unauthorized", ({ reason }) => {
+  log(`401 from the API (${reason ?? "no reason"}): the token is gone, back to sign-in.`, "error");
+  showSignIn(`Your session has ended (${reason ?? "unauthorized"}). Please sign in again.`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// API calls
+
+/** Calls the worker with the session; returns parsed JSON, or null when the call did not succeed. */
+async function api(path, init) {
+  try {
+    const res = await session.fetch(path, init);
+    if (res.status === 401) return null; // `unauthorized` already moved us to sign-in.
+    if (res.status === 204) return {};
+    const body = await res.json().catch(() => null);
+    if (!res.ok) {
+      log(`${init?.method ?? "GET"} ${path} → ${res.status} ${body?.error ?? ""}`, "error");
+      return null;
+    }
+    return body;
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      log(`The session store is unavailable; your session is kept. Try again in ${error.retryAfter ?? "a few"} s.`, "warn");
+    } else {
+      log(`${init?.method ?? "GET"} ${path} failed: ${error instanceof Error ? error.message : String(error)}`, "error");
+    }
+    return null;
+  }
+}
+
+async function loadMe() {
+  const body = await api("/api/me");
+  if (!body) return;
+  ui.meEmail.textContent = body.user.email;
+  ui.meId.textContent = body.user.id;
+  ui.meRoles.textContent = body.user.roles.length ? body.user.roles.join(", ") : "none";
+  log(`GET /api/me → ${body.user.email}`);
+}
+
+async function loadSessions() {
+  const body = await api("/auth/sessions");
+  if (!body) return;
+  const rows = body.sessions
+    .slice()
+    .sort((a, b) => Number(b.current) - Number(a.current) || Date.parse(b.lastSeenAt) - Date.parse(a.lastSeenAt))
+    .map(sessionRow);
+  ui.sessionsBody.replaceChildren(...rows);
+}
+
+function sessionRow(s) {
+  const tr = document.createElement("tr");
+  tr.dataset.sessionId = s.id;
+  tr.dataset.current = String(Boolean(s.current));
+  const device = describeDevice(s.device);
+
+  const deviceCell = document.createElement("td");
+  const name = document.createElement("span");
+  name.textContent = device;
+  name.title = s.device ?? "";
+  deviceCell.append(name);
+  if (s.current) {
+    const badge = document.createElement("span");
+    badge.className = "badge current";
+    badge.textContent = "this device";
+    deviceCell.append(" ", badge);
+  }
+
+  const cell = (text, title) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (title) td.title = title;
+    return td;
+  };
+
+  const actions = document.createElement("td");
+  const revoke = document.createElement("button");
+  revoke.type = "button";
+  revoke.className = "danger small";
+  revoke.textContent = s.current ? "Sign out" : "Revoke";
+  revoke.setAttribute("aria-label", s.current ? "Sign out this device" : `Revoke the session of ${device}, last seen ${formatTime(s.lastSeenAt)}`);
+  revoke.addEventListener("click", () => (s.current ? signOut() : revokeSession(s.id, device)));
+  actions.append(revoke);
+
+  tr.append(
+    deviceCell,
+    cell(s.ip || "—"),
+    cell(formatTime(s.createdAt), s.createdAt),
+    cell(formatTime(s.lastSeenAt), s.lastSeenAt),
+    cell(formatTime(s.expiresAt), s.expiresAt),
+    actions,
+  );
+  return tr;
+}
+
+async function revokeSession(id, device) {
+  const res = await api(`/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+  if (res) log(`Revoked the session of ${device}.`, "ok");
+  await loadSessions();
+}
+
+async function signOut() {
+  await session.logout(); // The `logout` event shows the sign-in view.
+}
+
+async function signOutEverywhere() {
+  const body = await api("/auth/sessions/revoke-others", { method: "POST" });
+  if (body) log(`Revoked ${body.revoked} other session${body.revoked === 1 ? "" : "s"}.`, "ok");
+  await session.logout();
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket
+
+/** @type {WebSocket | null} */
+let socket = null;
+
+function setSocketState(state, text) {
+  ui.wsStatus.dataset.state = state;
+  ui.wsStatus.textContent = text;
+  const open = state === "open";
+  ui.wsConnect.disabled = state === "open" || state === "connecting";
+  ui.wsDisconnect.disabled = !open;
+  ui.wsInput.disabled = !open;
+  ui.wsSend.disabled = !open;
+}
+
+function addMessage(direction, text) {
+  const li = document.createElement("li");
+  li.className = `msg-${direction}`;
+  const tag = document.createElement("span");
+  tag.className = "dir";
+  tag.textContent = direction === "in" ? "⇠ in" : "⇢ out";
+  const body = document.createElement("code");
+  body.textContent = text;
+  li.append(tag, " ", body);
+  ui.wsMessages.append(li);
+  li.scrollIntoView({ block: "nearest" });
+}
+
+async function connect() {
+  if (socket) return;
+  setSocketState("connecting", "connecting…");
+  let ws;
+  try {
+    ws = await session.openSocket("/ws");
+  } catch (error) {
+    setSocketState("closed", "not connected");
+    if (error instanceof StoreUnavailableError) log(`No socket ticket: the session store is unavailable (retry in ${error.retryAfter ?? "a few"} s).`, "warn");
+    else log(`Could not open the socket: ${error instanceof Error ? error.message : String(error)}`, "error");
+    return;
+  }
+  socket = ws;
+  ws.addEventListener("open", () => {
+    setSocketState("open", `open (subprotocol “${ws.protocol}”)`);
+    log("WebSocket open; the ticket travelled as a subprotocol, not in the URL.", "ok");
+  });
+  ws.addEventListener("message", (event) => {
+    addMessage("in", typeof event.data === "string" ? event.data : "[binary]");
+  });
+  ws.addEventListener("close", (event) => {
+    if (socket === ws) socket = null;
+    const why = `${event.code}${event.reason ? ` ${event.reason}` : ""}`;
+    setSocketState("closed", `closed: ${why}`);
+    const ended = event.code === 4401;
+    log(ended ? `WebSocket closed by the server: ${why} (the session has ended).` : `WebSocket closed: ${why}.`, ended ? "warn" : "info");
+  });
+}
+
+function disconnect() {
+  socket?.close(1000, "bye");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring
+
+async function authenticate(kind) {
+  ui.signinError.hidden = true;
+  const email = ui.email.value.trim();
+  const password = ui.password.value;
+  const buttons = ui.signinForm.querySelectorAll("button");
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    if (kind === "register") await session.register(email, password);
+    else await session.login(email, password);
+    showApp();
+    await Promise.all([loadMe(), loadSessions()]);
+  } catch (error) {
+    const code = error?.code ?? "";
+    const text =
+      code === "invalid_credentials"
+        ? "Wrong email or password."
+        : code === "rate_limited"
+          ? `Too many attempts; try again in ${error.retryAfter ?? "a few"} s.`
+          : code === "email_taken"
+            ? "An account with that email exists: sign in instead."
+            : code === "session_store_unavailable"
+              ? "The session store is unavailable; try again shortly."
+              : `Could not ${kind === "register" ? "create the account" : "sign in"}: ${error instanceof Error ? error.message : String(error)}`;
+    ui.signinError.textContent = text;
+    ui.signinError.hidden = false;
+    log(text, "error");
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+ui.signinForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  void authenticate("login");
+});
+ui.registerButton.addEventListener("click", () => void authenticate("register"));
+ui.refresh.addEventListener("click", () => void loadMe());
+ui.sessionsRefresh.addEventListener("click", () => void loadSessions());
+ui.logout.addEventListener("click", () => void signOut());
+ui.logoutAll.addEventListener("click", () => void signOutEverywhere());
+ui.wsConnect.addEventListener("click", () => void connect());
+ui.wsDisconnect.addEventListener("click", disconnect);
+ui.wsForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = ui.wsInput.value;
+  if (!socket || socket.readyState !== WebSocket.OPEN || text === "") return;
+  socket.send(text);
+  addMessage("out", text);
+  ui.wsInput.value = "";
+  ui.wsInput.focus();
+});
+ui.logClear.addEventListener("click", () => ui.log.replaceChildren());
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Compact local time: "14:05" today, "Nov 23, 14:05" this year, "Nov 23, 2027, 14:05" otherwise. */
+function formatTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "—";
+  const now = new Date();
+  const time = { hour: "numeric", minute: "2-digit" };
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString(undefined, time);
+  const date = d.getFullYear() === now.getFullYear() ? { month: "short", day: "numeric" } : { year: "numeric", month: "short", day: "numeric" };
+  return d.toLocaleString(undefined, { ...date, ...time });
+}
+
+/** "Chrome 156 on Linux" from a User-Agent string; the full string is in the cell's title. */
+function describeDevice(ua) {
+  if (!ua) return "Unknown device";
+  const browser =
+    [
+      [/Edg\/(\d+)/, "Edge"],
+      [/Firefox\/(\d+)/, "Firefox"],
+      [/HeadlessChrome\/(\d+)/, "Headless Chrome"],
+      [/Chrom(?:e|ium)\/(\d+)/, "Chrome"],
+      [/Version\/(\d+).*Safari\//, "Safari"],
+      [/^curl\/([\d.]+)/, "curl"],
+      [/^node|undici/i, "Node.js"],
+    ]
+      .map(([re, name]) => {
+        const m = re.exec(ua);
+        return m ? `${name}${m[1] ? ` ${m[1]}` : ""}` : null;
+      })
+      .find(Boolean) ?? ua.split(/[\s/]/)[0];
+  const os = [
+    [/Windows/, "Windows"],
+    [/Android/, "Android"],
+    [/iPhone|iPad/, "iOS"],
+    [/Mac OS X/, "macOS"],
+    [/CrOS/, "ChromeOS"],
+    [/Linux/, "Linux"],
+  ].find(([re]) => re.test(ua))?.[1];
+  return os ? `${browser} on ${os}` : browser;
+}
+
+// Start signed out (the token is only ever in memory) unless a storage was configured.
+if (session.token) {
+  showApp();
+  void loadMe();
+  void loadSessions();
+} else {
+  showSignIn();
+}
+log("Ready. Sign in to begin.");
