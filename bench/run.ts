@@ -1,0 +1,670 @@
+/**
+ * `npm run bench [-- --quick]`: the benchmark of issue 5.
+ *
+ * Bundles the worker exactly as it deploys (`wrangler deploy --dry-run`), runs it in workerd
+ * through Miniflare on a real loopback port next to its peers (hono/jwt, hono/bearer-auth, and
+ * express-session + connect-redis on Node against real Redis), drives every scenario with
+ * autocannon in interleaved rounds, reads the store's command counters around each one, measures
+ * Redis bytes per session on real Redis, and writes `bench/results.json` plus a markdown table
+ * with the targets check. Everything is bounded (a watchdog ends a stuck run) and every server
+ * it starts is stopped on exit, on error and on Ctrl-C.
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
+import { build as esbuild } from "esbuild";
+import { sign as signJwt } from "hono/jwt";
+import { Miniflare } from "miniflare";
+import { createClient } from "redis";
+import { burst, cannon, median, request, wsUpgrades, type Sample, type WsSample } from "./load.ts";
+import { measureRedisBytes, sessionMinter, type RedisBytes } from "./sessions.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const TMP = path.join(ROOT, ".tmp");
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const unknown = args.filter((a) => a !== "--quick");
+if (unknown.length) {
+  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (only --quick)`);
+  process.exit(2);
+}
+
+const SETTINGS = QUICK
+  ? { rounds: 2, durationS: 1, warmupS: 0.3, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
+  : { rounds: 5, durationS: 3, warmupS: 1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
+const INJECTED_LATENCY_MS = 25;
+const COMPATIBILITY_DATE = "2026-04-26";
+/** The bundle budget: 60 KiB gzipped, as wrangler reports it. */
+const BUNDLE_LIMIT = 60 * 1024;
+
+const startedAt = Date.now();
+const log = (msg: string) => console.log(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${msg}`);
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything started registers how to stop it; run once, on any exit path.
+
+const disposers: (() => Promise<unknown> | unknown)[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const dispose of disposers.splice(0).reverse()) {
+      try {
+        await Promise.race([dispose(), new Promise((r) => setTimeout(r, 5000))]);
+      } catch {
+        // Keep stopping the rest.
+      }
+    }
+  })();
+  return cleaning;
+}
+async function fail(reason: string, code = 1): Promise<never> {
+  console.error(`bench: ${reason}`);
+  await cleanup();
+  process.exit(code);
+}
+process.on("SIGINT", () => void fail("interrupted", 130));
+process.on("SIGTERM", () => void fail("terminated", 143));
+process.on("unhandledRejection", (e) => void fail(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+const watchdog = setTimeout(() => void fail(`watchdog: still running after ${SETTINGS.watchdogS} s, stopping`), SETTINGS.watchdogS * 1000);
+watchdog.unref();
+
+// ---------------------------------------------------------------------------------------------
+// Child processes (the store, the Express peer): TypeScript through tsx, stdin held open so a
+// child also exits when this process dies without cleaning up.
+
+function spawnTs(file: string, argv: string[], env: Record<string, string> = {}): { child: ChildProcess; ready: Promise<Record<string, string>> } {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, file), ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const name = path.basename(file, ".ts");
+  disposers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+          resolve();
+        }, 3000).unref();
+      }),
+  );
+  child.stderr!.on("data", (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  const ready = new Promise<Record<string, string>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000);
+    const lines = createInterface({ input: child.stdout! });
+    let first = true;
+    lines.on("line", (line) => {
+      if (!first) return void process.stdout.write(`[${name}] ${line}\n`);
+      first = false;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as Record<string, string>);
+      } catch {
+        reject(new Error(`${name} printed ${line.slice(0, 200)} instead of its address`));
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready`));
+    });
+  });
+  return { child, ready };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store and its counters (HTTP control API of dev/store/server.ts).
+
+interface StoreHandle {
+  url: string;
+  controlUrl: string;
+  token: string;
+  backend: string;
+}
+
+async function startStoreProc(redisUrl?: string): Promise<StoreHandle> {
+  const token = randomBytes(24).toString("base64url");
+  const { ready } = spawnTs("bench/store-proc.ts", redisUrl ? [token, redisUrl] : [token]);
+  const info = await ready;
+  return { url: info.url!, controlUrl: info.controlUrl ?? info.url!, token: info.token ?? token, backend: info.backend ?? "?" };
+}
+
+const controlAgent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+
+async function control(store: StoreHandle, method: "GET" | "POST", pathname: string, body?: unknown) {
+  const r = await request(controlAgent, `${store.controlUrl}${pathname}`, {
+    method,
+    headers: { Authorization: `Bearer ${store.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (r.status >= 300) throw new Error(`store control ${method} ${pathname} answered ${r.status}: ${r.body.slice(0, 200)}`);
+  return r.body ? (JSON.parse(r.body) as unknown) : null;
+}
+
+async function storeCommands(store: StoreHandle): Promise<{ total: number; byCommand: Record<string, number> }> {
+  const stats = (await control(store, "GET", "/_stats")) as { commands?: Record<string, number> };
+  const byCommand = stats.commands ?? {};
+  return { total: Object.values(byCommand).reduce((a, b) => a + Number(b), 0), byCommand };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builds.
+
+async function bundleWorker(): Promise<{ scriptPath: string; bytes: number; gzipBytes: number }> {
+  const outdir = path.join(TMP, "bench-dist");
+  const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
+  try {
+    await promisify(execFile)(wrangler, ["deploy", "--dry-run", "--outdir", outdir], { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`wrangler deploy --dry-run failed: ${e.stderr || e.stdout || e.message}`);
+  }
+  const scriptPath = path.join(outdir, "index.js");
+  const code = readFileSync(scriptPath);
+  return { scriptPath, bytes: code.length, gzipBytes: gzipSync(code).length };
+}
+
+async function bundlePeer(name: string): Promise<string> {
+  const outfile = path.join(TMP, "bench-peers", `${name}.js`);
+  await esbuild({
+    entryPoints: [path.join(ROOT, "bench", "peers", `${name}.ts`)],
+    outfile,
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+async function startWorker(scriptPath: string, bindings: Record<string, string>): Promise<{ url: string }> {
+  const mf = new Miniflare({ modules: true, scriptPath, compatibilityDate: COMPATIBILITY_DATE, bindings, host: "127.0.0.1", port: 0, cf: false });
+  disposers.push(() => mf.dispose());
+  const url = await mf.ready;
+  return { url: url.origin };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis.
+
+async function redisAnswers(url: string): Promise<string | null> {
+  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    await client.quit();
+    return null;
+  } catch (error) {
+    client.destroy();
+    return String(error instanceof Error ? error.message : error);
+  }
+}
+
+async function deletePrefix(url: string, prefix: string): Promise<void> {
+  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length) await client.unlink(keys);
+    await client.quit();
+  } catch {
+    client.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios.
+
+interface Scenario {
+  name: string;
+  /** Which store's counters to read around it (none for the peers). */
+  counted: boolean;
+  prepare?: () => Promise<void>;
+  /** One measured run of `durationS` (the burst ignores it: it ends when every session burst). */
+  run: (durationS: number) => Promise<Sample>;
+  /** A shorter run that warms up both sides; the default is `run(warmupS)`. */
+  warm?: () => Promise<unknown>;
+}
+
+interface RoundResult extends Sample {
+  storeCommands?: number;
+  storeCommandsByName?: Record<string, number>;
+}
+
+interface ScenarioSummary {
+  rps: number;
+  p50: number;
+  p99: number;
+  storeCommandsPerRequest: number | null;
+  requests: number;
+  unexpected: number;
+  statusCodes: Record<string, number>;
+  storeCommandsByName?: Record<string, number>;
+  upgradeP50?: number;
+  rounds: { rps: number; p50: number; p99: number; requests: number; unexpected: number; storeCommands?: number }[];
+  skipped?: string;
+}
+
+const round3 = (n: number, d = 3) => (Number.isFinite(n) ? Number(n.toFixed(d)) : null);
+
+function summarise(rounds: RoundResult[], counted: boolean): ScenarioSummary {
+  const requests = rounds.reduce((a, r) => a + r.requests, 0);
+  const commands = rounds.reduce((a, r) => a + (r.storeCommands ?? 0), 0);
+  const statusCodes: Record<string, number> = {};
+  const byName: Record<string, number> = {};
+  for (const r of rounds) {
+    for (const [k, v] of Object.entries(r.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.storeCommandsByName ?? {})) byName[k] = (byName[k] ?? 0) + v;
+  }
+  const ws = rounds as (RoundResult & Partial<WsSample>)[];
+  return {
+    rps: round3(median(rounds.map((r) => r.rps)), 1)!,
+    p50: round3(median(rounds.map((r) => r.p50)))!,
+    p99: round3(median(rounds.map((r) => r.p99)))!,
+    storeCommandsPerRequest: counted && requests ? round3(commands / requests, 4) : null,
+    requests,
+    unexpected: rounds.reduce((a, r) => a + r.unexpected, 0),
+    statusCodes,
+    ...(counted ? { storeCommandsByName: byName } : {}),
+    ...(ws[0]?.upgradeP50 !== undefined ? { upgradeP50: round3(median(ws.map((r) => r.upgradeP50!)))! } : {}),
+    rounds: rounds.map((r) => ({
+      rps: round3(r.rps, 1)!,
+      p50: round3(r.p50)!,
+      p99: round3(r.p99)!,
+      requests: r.requests,
+      unexpected: r.unexpected,
+      ...(counted ? { storeCommands: r.storeCommands } : {}),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  mkdirSync(TMP, { recursive: true });
+  const notes: string[] = [];
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+  const prefix = `bench:${runId}:`;
+  log(`${QUICK ? "quick" : "full"} run: ${SETTINGS.rounds} rounds × ${SETTINGS.durationS} s, ${SETTINGS.connections} connections`);
+
+  // Real Redis: REDIS_URL, else whatever answers on 127.0.0.1:6379.
+  const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+  const redisProblem = await redisAnswers(redisUrl);
+  if (redisProblem) notes.push(`real Redis not reachable at ${redisUrl} (${redisProblem}): express-session peer and Redis bytes skipped`);
+
+  // Builds.
+  const [bundle, jwtScript, bearerScript] = await Promise.all([bundleWorker(), bundlePeer("jwt-worker"), bundlePeer("bearer-worker")]);
+  log(`worker bundle ${bundle.bytes} B, ${bundle.gzipBytes} B gzipped`);
+
+  // The store: embedded by default, real Redis when REDIS_URL is set.
+  const store = await startStoreProc(process.env.REDIS_URL || undefined);
+  if (store.backend.startsWith("redis")) disposers.push(() => deletePrefix(redisUrl, prefix));
+  log(`store (${store.backend}) at ${store.url}`);
+  await storeCommands(store).catch((e: unknown) => fail(`the store has no /_stats counters (is dev/store/server.ts the real one?): ${String(e)}`));
+
+  // Secrets for this run only.
+  const sessionKeys = `k1:${randomBytes(32).toString("base64url")}`;
+  const jwtSecret = randomBytes(32).toString("base64url");
+  const bearerSecret = randomBytes(32).toString("base64url");
+  const base: Record<string, string> = {
+    ENVIRONMENT: "test",
+    SIGNUP: "open",
+    UPSTASH_REDIS_REST_URL: store.url,
+    UPSTASH_REDIS_REST_TOKEN: store.token,
+    SESSION_KEYS: sessionKeys,
+    PASSWORD_PEPPER: randomBytes(32).toString("base64url"),
+    STORE_PREFIX: prefix,
+    RATE_LIMIT_LOGIN_IP: "1000000 / 1 h",
+    RATE_LIMIT_REGISTER_IP: "1000000 / 1 h",
+    RATE_LIMIT_LOGIN_ACCOUNT: "1000000 / 1 h",
+    // One JSON line per request to stdout would measure the log pipe, not the verifier.
+    REQUEST_LOG: "off",
+  };
+
+  const expressPeer = redisProblem ? null : spawnTs("bench/peers/express-session.ts", [], { REDIS_URL: redisUrl, PREFIX: `${prefix}sess:` });
+  const [main, uncached, jwtPeer, bearerPeer, expressInfo] = await Promise.all([
+    startWorker(bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "1 s" }),
+    startWorker(bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "0" }),
+    startWorker(jwtScript, { JWT_SECRET: jwtSecret }),
+    startWorker(bearerScript, { BEARER_TOKEN: bearerSecret }),
+    expressPeer ? expressPeer.ready : Promise.resolve(null),
+  ]);
+  log(`workers: session ${main.url}, uncached ${uncached.url}, hono/jwt ${jwtPeer.url}, hono/bearer-auth ${bearerPeer.url}${expressInfo ? `, express ${expressInfo.url}` : ""}`);
+
+  // One registered user through the worker itself (PBKDF2 and all).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  disposers.push(() => agent.destroy());
+  const register = async (email: string) => {
+    const credentials = { email, password: randomBytes(12).toString("base64url") };
+    const reg = await request(agent, `${main.url}/auth/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(credentials) });
+    if (reg.status !== 201) await fail(`register answered ${reg.status}: ${reg.body.slice(0, 300)}`);
+    return { credentials, ...(JSON.parse(reg.body) as { token: string; user: { id: string; roles: string[] } }) };
+  };
+  // The verified token's user never logs in again: the login scenario's user piles up sessions
+  // and SESSION_MAX_PER_USER (20) ends its oldest ones.
+  const { token, user } = await register(`bench-${runId}@example.com`);
+  const { credentials } = await register(`bench-login-${runId}@example.com`);
+  for (const [name, url] of [["cached", main.url], ["uncached", uncached.url]] as const) {
+    const me = await request(agent, `${url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
+    if (me.status !== 200) await fail(`GET /api/me on the ${name} worker answered ${me.status}: ${me.body.slice(0, 300)}`);
+  }
+
+  // A forged token: right shape and key id, MAC of random bytes.
+  const forged = `${token.slice(0, token.lastIndexOf(".") + 1)}${randomBytes(32).toString("base64url")}`;
+  const forgedCheck = await request(agent, `${main.url}/api/me`, { headers: { Authorization: `Bearer ${forged}` } });
+  if (forgedCheck.status !== 401) await fail(`the forged token answered ${forgedCheck.status}`);
+
+  // A JWT with comparable claims.
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await signJwt({ sub: user.id, roles: user.roles.length ? user.roles : ["user"], iat: now, exp: now + 12 * 3600 }, jwtSecret, "HS256");
+
+  // express-session: log in once, keep the cookie.
+  let cookie: string | null = null;
+  if (expressInfo) {
+    const login = await request(agent, `${expressInfo.url}/login`, { method: "POST" });
+    const setCookie = login.headers["set-cookie"]?.[0];
+    if (login.status !== 200 || !setCookie) await fail(`express peer login answered ${login.status}`);
+    cookie = setCookie!.split(";")[0]!;
+  }
+
+  // WebSocket route present?
+  const wsProbe = await request(agent, `${main.url}/auth/ws-ticket`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+  const wsAvailable = wsProbe.status === 200;
+  if (!wsAvailable) notes.push(`ws-upgrade skipped: POST /auth/ws-ticket answered ${wsProbe.status}`);
+
+  const minter = await sessionMinter({ url: store.url, token: store.token, sessionKeys, prefix });
+  const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+  const c = SETTINGS.connections;
+  const steady = (url: string, headers: Record<string, string>, expectStatus: number, perConnection?: Record<string, string>[]) => (durationS: number) =>
+    cannon({ url, headers, perConnection, connections: c, durationS, expectStatus });
+  // Cache off, and one token per connection: single-flight cannot merge two connections' reads,
+  // so every request is a real miss (one MAC check, one store GET).
+  const missTokens = (await minter.mint(c)).map((m) => bearer(m.token));
+  let burstTokens: string[] = [];
+
+  // Scenarios compared with each other run next to each other (hello | cached | jwt, forged | hello):
+  // the order flips every round, so each pair is measured back to back under the same load.
+  const scenarios: Scenario[] = [
+    { name: "forged", counted: true, run: steady(`${main.url}/api/me`, bearer(forged), 401) },
+    { name: "hello", counted: true, run: steady(`${main.url}/api/hello`, {}, 200) },
+    { name: "verify-cached", counted: true, run: steady(`${main.url}/api/me`, bearer(token), 200) },
+    { name: "hono-jwt", counted: false, run: steady(`${jwtPeer.url}/api/me`, bearer(jwt), 200) },
+    // The peers' ceiling: a bare Hono app (no cors, no logging, no deps) answering hello.
+    { name: "hono-hello", counted: false, run: steady(`${jwtPeer.url}/api/hello`, {}, 200) },
+    { name: "hono-bearer-auth", counted: false, run: steady(`${bearerPeer.url}/api/me`, bearer(bearerSecret), 200) },
+    { name: "verify-uncached", counted: true, run: steady(`${uncached.url}/api/me`, {}, 200, missTokens) },
+    ...(expressInfo && cookie ? [{ name: "express-session", counted: false, run: steady(`${expressInfo.url}/api/me`, { Cookie: cookie }, 200) }] : []),
+    {
+      name: "burst",
+      counted: true,
+      // Fresh sessions every round, minted before the counters are reset: every burst starts cold.
+      prepare: async () => void (burstTokens = (await minter.mint(SETTINGS.burstSessions)).map((m) => m.token)),
+      run: () => burst({ url: `${main.url}/api/me`, tokens: burstTokens, perSession: SETTINGS.burstPerSession, parallelSessions: SETTINGS.burstParallel, agent }),
+      warm: async () => burst({ url: `${main.url}/api/me`, tokens: (await minter.mint(20)).map((m) => m.token), perSession: SETTINGS.burstPerSession, parallelSessions: SETTINGS.burstParallel, agent }),
+    },
+    {
+      name: "login",
+      counted: true,
+      run: (durationS) =>
+        cannon({ url: `${main.url}/auth/login`, method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(credentials), connections: c, durationS, expectStatus: 200 }),
+    },
+    ...(wsAvailable
+      ? [{ name: "ws-upgrade", counted: true, run: (durationS: number) => wsUpgrades({ baseUrl: main.url, token, connections: c, durationS, agent }) }]
+      : []),
+  ];
+
+  // Warm-up: JIT on both sides, connections open, scripts loaded in the store.
+  log("warm-up");
+  const warmed: string[] = [];
+  for (const s of scenarios) {
+    const t0 = Date.now();
+    await (s.warm ? s.warm() : s.run(SETTINGS.warmupS));
+    warmed.push(`${s.name} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  log(`warmed: ${warmed.join(", ")}`);
+
+  // Interleaved rounds; the order flips every round (A B C …, … C B A) against order bias.
+  const results = new Map<string, RoundResult[]>(scenarios.map((s) => [s.name, []]));
+  for (let r = 0; r < SETTINGS.rounds; r++) {
+    const order = r % 2 === 0 ? scenarios : [...scenarios].reverse();
+    for (const s of order) {
+      await s.prepare?.();
+      if (s.counted) await control(store, "POST", "/_stats/reset");
+      const sample: RoundResult = await s.run(SETTINGS.durationS);
+      if (s.counted) {
+        // Let off-path writes (waitUntil) land before reading.
+        await new Promise((res) => setTimeout(res, 50));
+        const counted = await storeCommands(store);
+        sample.storeCommands = counted.total;
+        sample.storeCommandsByName = counted.byCommand;
+      }
+      results.get(s.name)!.push(sample);
+    }
+    log(`round ${r + 1}/${SETTINGS.rounds}: ${scenarios.map((s) => `${s.name} ${results.get(s.name)![r]!.rps.toFixed(0)}/s`).join(", ")}`);
+  }
+  const summary: Record<string, ScenarioSummary> = {};
+  for (const s of scenarios) summary[s.name] = summarise(results.get(s.name)!, s.counted);
+  if (!wsAvailable) summary["ws-upgrade"] = { ...summarise([], false), skipped: notes.find((n) => n.startsWith("ws-upgrade"))! };
+  if (!expressInfo) summary["express-session"] = { ...summarise([], false), skipped: `real Redis not reachable at ${redisUrl}` };
+
+  // 25 ms injected in the store: hello vs a cache hit vs a miss (the uncached worker).
+  log(`store latency +${INJECTED_LATENCY_MS} ms`);
+  await control(store, "POST", "/_control", { latencyMs: INJECTED_LATENCY_MS });
+  const latencyScenarios = [
+    { name: "hello", run: steady(`${main.url}/api/hello`, {}, 200) },
+    { name: "hit", run: steady(`${main.url}/api/me`, bearer(token), 200) },
+    { name: "miss", run: steady(`${uncached.url}/api/me`, {}, 200, missTokens) },
+  ];
+  const latencyResults = new Map<string, Sample[]>(latencyScenarios.map((s) => [s.name, []]));
+  try {
+    for (let r = 0; r < SETTINGS.latencyRounds; r++) {
+      for (const s of r % 2 === 0 ? latencyScenarios : [...latencyScenarios].reverse()) latencyResults.get(s.name)!.push(await s.run(SETTINGS.durationS));
+    }
+  } finally {
+    await control(store, "POST", "/_control", { latencyMs: 0 });
+  }
+  const lat = (name: string) => summarise(latencyResults.get(name)!, false);
+  const latency25ms = {
+    injectedMs: INJECTED_LATENCY_MS,
+    helloP50: lat("hello").p50,
+    hitP50: lat("hit").p50,
+    missP50: lat("miss").p50,
+    helloP99: lat("hello").p99,
+    hitP99: lat("hit").p99,
+    missP99: lat("miss").p99,
+    helloRps: lat("hello").rps,
+    hitRps: lat("hit").rps,
+    missRps: lat("miss").rps,
+  };
+  log(`latency: hello p50 ${latency25ms.helloP50} ms, hit ${latency25ms.hitP50} ms, miss ${latency25ms.missP50} ms`);
+
+  // Redis bytes per session, on real Redis only.
+  let redisBytes: RedisBytes;
+  if (redisProblem) redisBytes = { bytesPerSession: null, reason: `real Redis not reachable at ${redisUrl}: ${redisProblem}` };
+  else {
+    log(`Redis bytes: ${SETTINGS.bytesSessions} sessions on real Redis`);
+    const bytesStore = store.backend.startsWith("redis") ? store : await startStoreProc(redisUrl);
+    redisBytes = await measureRedisBytes({ redisUrl, storeUrl: bytesStore.url, storeToken: bytesStore.token, sessionKeys, n: SETTINGS.bytesSessions });
+  }
+  if (redisBytes.bytesPerSession === null) notes.push(`redisBytesPerSession: ${redisBytes.reason}`);
+
+  // ---------------------------------------------------------------------------------------------
+  // Results.
+  const s = summary;
+  // Ratios: the median over rounds of each round's ratio (both sides measured back to back in
+  // that round), which cancels slow drifts in the machine's load better than a ratio of medians.
+  const ratioByName = (a: string, b: string) => {
+    const ra = results.get(a);
+    const rb = results.get(b);
+    if (!ra?.length || !rb?.length) return null;
+    return round3(median(ra.map((x, i) => x.rps / rb[i]!.rps)), 3);
+  };
+  const results_ = {
+    date: new Date().toISOString(),
+    command: process.env.npm_lifecycle_event === "bench" ? `npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}` : `tsx bench/run.ts ${args.join(" ")}`.trim(),
+    mode: QUICK ? "quick" : "full",
+    durationS: round3((Date.now() - startedAt) / 1000, 1),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      loadAverage1m: round3(os.loadavg()[0]!, 2),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      totalMemoryGiB: round3(os.totalmem() / 2 ** 30, 1),
+    },
+    settings: { ...SETTINGS, injectedLatencyMs: INJECTED_LATENCY_MS, storeBackend: store.backend, compatibilityDate: COMPATIBILITY_DATE },
+    scenarios: summary,
+    ratios: {
+      verifyCachedOverHello: ratioByName("verify-cached", "hello"),
+      verifyCachedOverHonoJwt: ratioByName("verify-cached", "hono-jwt"),
+      verifyCachedOverBearerAuth: ratioByName("verify-cached", "hono-bearer-auth"),
+      helloOverBareHonoHello: ratioByName("hello", "hono-hello"),
+      honoJwtOverBareHonoHello: ratioByName("hono-jwt", "hono-hello"),
+      verifyUncachedOverHello: ratioByName("verify-uncached", "hello"),
+      forgedOverHello: ratioByName("forged", "hello"),
+      ...(s["express-session"]?.skipped ? {} : { verifyCachedOverExpressSession: ratioByName("verify-cached", "express-session") }),
+    },
+    storeCommandsPerRequest: {
+      hello: s.hello!.storeCommandsPerRequest,
+      verifyCached: s["verify-cached"]!.storeCommandsPerRequest,
+      verifyUncached: s["verify-uncached"]!.storeCommandsPerRequest,
+      forged: s.forged!.storeCommandsPerRequest,
+      burst: s.burst!.storeCommandsPerRequest,
+      login: s.login!.storeCommandsPerRequest,
+      wsUpgrade: s["ws-upgrade"]?.storeCommandsPerRequest ?? null,
+    },
+    tokenLength: token.length,
+    jwtLength: jwt.length,
+    redisBytesPerSession: redisBytes.bytesPerSession === null ? null : round3(redisBytes.bytesPerSession, 1),
+    redisBytes,
+    bundleBytes: bundle.bytes,
+    bundleGzipBytes: bundle.gzipBytes,
+    latency25ms,
+    notes,
+    targets: [] as Target[],
+  };
+  results_.targets = checkTargets(results_);
+
+  const outPath = path.join(ROOT, "bench", "results.json");
+  writeFileSync(`${outPath}.tmp`, `${JSON.stringify(results_, null, 2)}\n`);
+  renameSync(`${outPath}.tmp`, outPath);
+
+  console.log(`\n${markdown(results_)}`);
+  log(`wrote ${path.relative(ROOT, outPath)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets and the report.
+
+interface Target {
+  target: string;
+  pass: boolean;
+  value: string;
+  limit: string;
+  margin: string;
+}
+
+type Results = {
+  scenarios: Record<string, ScenarioSummary>;
+  ratios: Record<string, number | null>;
+  storeCommandsPerRequest: Record<string, number | null>;
+  redisBytesPerSession: number | null;
+  redisBytes: RedisBytes;
+  bundleGzipBytes: number;
+  latency25ms: { helloP50: number; hitP50: number; missP50: number; injectedMs: number };
+};
+
+const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(d));
+const signed = (n: number, d = 2) => `${n >= 0 ? "+" : ""}${n.toFixed(d)}`;
+
+function checkTargets(r: Results): Target[] {
+  const out: Target[] = [];
+  const atLeast = (target: string, value: number | null, limit: number, unit: string, d = 2) =>
+    out.push(value === null || !Number.isFinite(value)
+      ? { target, pass: false, value: "n/a", limit: `≥ ${limit}${unit}`, margin: "not measured" }
+      : { target, pass: value >= limit, value: `${fmt(value, d)}${unit}`, limit: `≥ ${limit}${unit}`, margin: `${signed(value - limit, d)}${unit}` });
+  const atMost = (target: string, value: number | null, limit: number, unit: string, d = 2, reason?: string) =>
+    out.push(value === null || !Number.isFinite(value)
+      ? { target, pass: false, value: "n/a", limit: `≤ ${fmt(limit, d)}${unit}`, margin: reason ?? "not measured" }
+      : { target, pass: value <= limit, value: `${fmt(value, d)}${unit}`, limit: `≤ ${fmt(limit, d)}${unit}`, margin: `${signed(limit - value, d)}${unit} headroom` });
+
+  atLeast("verify-cached ≥ 0.95× hello (req/s)", r.ratios.verifyCachedOverHello ?? null, 0.95, "×");
+  atLeast("verify-cached ≥ 1.15× hono/jwt (req/s)", r.ratios.verifyCachedOverHonoJwt ?? null, 1.15, "×");
+  atMost("burst ≤ 0.1 store commands/request", r.storeCommandsPerRequest.burst ?? null, 0.1, "", 3);
+  atMost("forged: 0 store commands", r.storeCommandsPerRequest.forged ?? null, 0, "", 3);
+  atLeast("forged throughput ≥ hello", r.ratios.forgedOverHello ?? null, 1, "×");
+  const l = r.latency25ms;
+  atMost(`+${l.injectedMs} ms store: hit p50 ≤ hello p50 + 1 ms`, l.hitP50, l.helloP50 + 1, " ms");
+  atMost(`+${l.injectedMs} ms store: miss p50 ≤ ${l.injectedMs} ms + hello p50 + 3 ms`, l.missP50, l.injectedMs + l.helloP50 + 3, " ms");
+  atMost("Redis ≤ 300 bytes per session", r.redisBytesPerSession, 300, " B", 0, r.redisBytes.reason);
+  atMost("bundle ≤ 60 KiB gzipped", r.bundleGzipBytes, BUNDLE_LIMIT, " B", 0);
+  return out;
+}
+
+const ORDER = ["hello", "verify-cached", "verify-uncached", "forged", "burst", "login", "ws-upgrade", "hono-hello", "hono-jwt", "hono-bearer-auth", "express-session"];
+const LABEL: Record<string, string> = {
+  hello: "hello (no auth, ceiling)",
+  "verify-cached": "verify, cache hit",
+  "verify-uncached": "verify, cache off (token per connection)",
+  forged: "forged token (bad MAC)",
+  burst: `burst (${SETTINGS.burstSessions} sessions × ${SETTINGS.burstPerSession} at once)`,
+  login: "login (PBKDF2 100k)",
+  "ws-upgrade": "ws ticket + upgrade",
+  "hono-hello": "peer: bare Hono hello",
+  "hono-jwt": "peer: hono/jwt HS256",
+  "hono-bearer-auth": "peer: hono/bearer-auth",
+  "express-session": "peer: express-session + connect-redis",
+};
+
+function markdown(r: Results & { tokenLength: number; jwtLength: number; machine: { cpus: number; cpuModel: string; node: string }; mode: string; date: string; command: string; latency25ms: Record<string, number>; notes: string[]; targets: Target[] }): string {
+  const lines: string[] = [];
+  lines.push(`Run: \`${r.command}\` (${r.mode}), ${r.date}, ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}`);
+  lines.push("");
+  lines.push("| scenario | req/s (median) | p50 ms | p99 ms | store cmds/req |");
+  lines.push("| --- | ---: | ---: | ---: | ---: |");
+  for (const name of ORDER) {
+    const s = r.scenarios[name];
+    if (!s) continue;
+    if (s.skipped) {
+      lines.push(`| ${LABEL[name] ?? name} | skipped: ${s.skipped} | | | |`);
+      continue;
+    }
+    const extra = s.upgradeP50 !== undefined ? ` (upgrade alone ${fmt(s.upgradeP50)})` : "";
+    lines.push(`| ${LABEL[name] ?? name} | ${fmt(s.rps, 0)} | ${fmt(s.p50)}${extra} | ${fmt(s.p99)} | ${s.storeCommandsPerRequest === null ? "—" : fmt(s.storeCommandsPerRequest, 3)} |`);
+  }
+  const l = r.latency25ms;
+  lines.push("");
+  lines.push(`Store +${l.injectedMs} ms: hello p50 ${fmt(l.helloP50)} ms · hit p50 ${fmt(l.hitP50)} ms · miss p50 ${fmt(l.missP50)} ms (p99 ${fmt(l.helloP99)} / ${fmt(l.hitP99)} / ${fmt(l.missP99)} ms)`);
+  lines.push(`Token ${r.tokenLength} chars vs JWT ${r.jwtLength} chars · Redis ${r.redisBytesPerSession === null ? `n/a (${r.redisBytes.reason})` : `${fmt(r.redisBytesPerSession, 0)} B/session`} · bundle ${r.bundleGzipBytes} B gzipped`);
+  lines.push("");
+  lines.push("| target | result | value | limit | margin |");
+  lines.push("| --- | --- | ---: | ---: | ---: |");
+  for (const t of r.targets) lines.push(`| ${t.target} | ${t.pass ? "PASS" : "MISS"} | ${t.value} | ${t.limit} | ${t.margin} |`);
+  if (r.notes.length) {
+    lines.push("");
+    for (const n of r.notes) lines.push(`- note: ${n}`);
+  }
+  return lines.join("\n");
+}
+
+try {
+  await main();
+  await cleanup();
+  process.exit(0);
+} catch (error) {
+  await fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
+}

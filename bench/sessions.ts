@@ -1,0 +1,130 @@
+/**
+ * Sessions made with the worker's own code from Node: `SessionManager.create()` (the
+ * CREATE_SESSION script, `encodeRecord`, the same key ring and key space) through the real
+ * `@upstash/redis` client, against the local store. Logging in 10,000 times through the worker
+ * would spend 10,000 PBKDF2 derivations on nothing the benchmark measures.
+ */
+import { newUserId } from "../src/auth/accounts.ts";
+import { keySpace } from "../src/session/keys.ts";
+import { DEFAULT_POLICY, defaultTouchInterval, SessionManager } from "../src/session/manager.ts";
+import { createUpstashStore } from "../src/session/store.ts";
+import { createKeyRing, parseKeyRing } from "../src/token/key-ring.ts";
+import { createClient } from "redis";
+
+/** A current desktop browser's User-Agent; the worker keeps at most 96 characters of it. */
+export const BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0.0.0 Safari/537.36";
+
+export interface MintTarget {
+  url: string;
+  token: string;
+  sessionKeys: string;
+  prefix: string;
+}
+
+export interface Minted {
+  token: string;
+  sessionId: string;
+  userId: string;
+}
+
+export async function sessionMinter(target: MintTarget) {
+  const ring = parseKeyRing(target.sessionKeys);
+  if (!ring.ok) throw new Error(`bench: bad SESSION_KEYS: ${ring.problems.join("; ")}`);
+  const store = createUpstashStore({ url: target.url, token: target.token, timeoutMs: 5000 });
+  const keys = keySpace(target.prefix);
+  // The worker's defaults (SESSION_IDLE_TIMEOUT 30 m, SESSION_ABSOLUTE_TIMEOUT 12 h, 20 per user).
+  const policy = { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(DEFAULT_POLICY.idleTimeoutMs) };
+  const manager = new SessionManager({ store, keyRing: await createKeyRing(ring.entries), keys, policy });
+  let serial = 0;
+
+  /** `n` sessions, each for a new user (the worst case for the per-user index), `concurrency` at a time. */
+  async function mint(n: number, concurrency = 16): Promise<Minted[]> {
+    const out: Minted[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < n) {
+        next++;
+        const i = serial++;
+        const user = { id: newUserId(), email: `bench-user-${i}@example.com`, roles: [] as string[] };
+        const created = await manager.create({ user, userAgent: BROWSER_UA, ip: `198.51.100.${i % 250}` });
+        if (!created.ok) throw new Error(`bench: session create refused (${created.reason})`);
+        out.push({ token: created.token, sessionId: created.session.id, userId: user.id });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, n)) }, lane));
+    return out;
+  }
+
+  return { mint, keys };
+}
+
+export interface RedisBytes {
+  /** (used_memory after − before) / sessions, or null with `reason`. */
+  bytesPerSession: number | null;
+  reason?: string;
+  sessions?: number;
+  usedMemoryBefore?: number;
+  usedMemoryAfter?: number;
+  /** Cross-check from `MEMORY USAGE` on a sample: the session key and the user's index key. */
+  memoryUsage?: { sessionKey: number; userIndexKey: number; sample: number };
+  recordBytes?: number;
+}
+
+async function usedMemory(client: ReturnType<typeof createClient>): Promise<number> {
+  const info = await client.info("memory");
+  const m = /^used_memory:(\d+)/m.exec(info);
+  if (!m) throw new Error("INFO memory has no used_memory");
+  return Number(m[1]);
+}
+
+/**
+ * Redis memory per session, measured on REAL Redis: `used_memory` before and after creating
+ * `n` sessions under a unique prefix (through a local store whose backend is that Redis), then
+ * every key under the prefix is deleted again.
+ */
+export async function measureRedisBytes(o: { redisUrl: string; storeUrl: string; storeToken: string; sessionKeys: string; n: number }): Promise<RedisBytes> {
+  const client = createClient({ url: o.redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    return { bytesPerSession: null, reason: `real Redis not reachable at ${o.redisUrl}: ${String(error)}` };
+  }
+  const prefix = `bench:bytes:${process.pid}:${Date.now()}:`;
+  try {
+    const minter = await sessionMinter({ url: o.storeUrl, token: o.storeToken, sessionKeys: o.sessionKeys, prefix });
+    // One warm-up session: loads the script into Redis's script cache outside the measurement.
+    await minter.mint(1, 1);
+    const before = await usedMemory(client);
+    const minted = await minter.mint(o.n, 32);
+    const after = await usedMemory(client);
+    const sample = minted.filter((_, i) => i % Math.max(1, Math.floor(minted.length / 200)) === 0).slice(0, 200);
+    let sessionKey = 0;
+    let userIndexKey = 0;
+    let recordBytes = 0;
+    for (const m of sample) {
+      sessionKey += Number((await client.memoryUsage(minter.keys.session(m.sessionId), { SAMPLES: 0 })) ?? 0);
+      userIndexKey += Number((await client.memoryUsage(minter.keys.userIndex(m.userId), { SAMPLES: 0 })) ?? 0);
+      recordBytes += Number(await client.strLen(minter.keys.session(m.sessionId)));
+    }
+    return {
+      bytesPerSession: (after - before) / o.n,
+      sessions: o.n,
+      usedMemoryBefore: before,
+      usedMemoryAfter: after,
+      memoryUsage: { sessionKey: sessionKey / sample.length, userIndexKey: userIndexKey / sample.length, sample: sample.length },
+      recordBytes: recordBytes / sample.length,
+    };
+  } catch (error) {
+    return { bytesPerSession: null, reason: `measurement failed: ${String(error)}` };
+  } finally {
+    try {
+      for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+        if (keys.length) await client.unlink(keys);
+      }
+      await client.quit();
+    } catch {
+      client.destroy();
+    }
+  }
+}
