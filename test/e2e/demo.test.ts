@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUser, DEMO_USERS } from "../../dev/accounts.ts";
@@ -20,7 +21,7 @@ import { startStore } from "../../dev/store/server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const ROOT = new URL("../..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEMO = DEMO_USERS.find((u) => u.roles.length === 0)!;
 /** The worker's re-check of live sockets, shortened so a revocation in another isolate shows fast. */
 const WS_RECHECK = "1 s";
@@ -161,7 +162,8 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     return ws;
   }
 
-  const apiStatus = async (token: string, path = "/api/me") => (await fetch(base + path, { headers: { Authorization: `Bearer ${token}` } })).status;
+  const apiStatus = async (token: string, path = "/api/me") =>
+    (await fetch(base + path, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).status;
 
   it("signs in through the page; the token stays out of URLs and Web Storage", async () => {
     const { context, page, errors } = await newPage();
@@ -284,10 +286,10 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
 
   it("screenshot of the signed-in demo page → docs/demo.png", async () => {
     // A tidy session list: end the demo user's earlier sessions through the API first.
-    const login = await fetch(`${base}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: DEMO.email, password: DEMO.password }) });
+    const login = await fetch(`${base}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: DEMO.email, password: DEMO.password }), signal: AbortSignal.timeout(5_000) });
     const { token } = (await login.json()) as { token: string };
-    await fetch(`${base}/auth/sessions/revoke-others`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
-    await fetch(`${base}/auth/logout`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    await fetch(`${base}/auth/sessions/revoke-others`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+    await fetch(`${base}/auth/logout`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
 
     const other = await newPage();
     const { context, page, errors } = await newPage();
@@ -379,7 +381,7 @@ async function bounded(p: Promise<unknown>, ms: number): Promise<boolean> {
 /** Removes this run's keys from the store (matters when it is a shared Redis). */
 async function dropPrefix(url: string, token: string, prefix: string): Promise<void> {
   const call = async (command: (string | number)[]) => {
-    const res = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(command) });
+    const res = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(command), signal: AbortSignal.timeout(2_000) });
     return ((await res.json()) as { result: unknown }).result;
   };
   let cursor = "0";
