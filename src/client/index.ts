@@ -1,7 +1,8 @@
 /**
  * `createSessionClient()`: the browser side of the edge session worker. Plain ESM with no
  * dependencies and no Worker APIs — it runs in any browser (bundled for the demo SPA as
- * `public/vendor/session-client.js` by `npm run build:client`), in Node ≥ 22 and in workerd.
+ * `public/vendor/session-client.js` by `npm run build:client`), in workerd, and in Node (which
+ * has a global `WebSocket` from 22 on; on Node 20 pass the `WebSocket` option, e.g. from `ws`).
  *
  *   const session = createSessionClient({ baseUrl: location.origin });
  *   session.on("unauthorized", () => showSignIn());
