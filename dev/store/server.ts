@@ -178,7 +178,10 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 /** Stops accepting and destroys every connection but `keep`; resolves once the port is really closed. */
 function shut(server: http.Server, keep?: Socket): Promise<void> {
   return new Promise((resolve) => {
-    if (!server.listening) return resolve();
+    if (!server.listening) {
+      for (const s of connections(server)) if (s !== keep) s.destroy();
+      return resolve();
+    }
     server.close(() => resolve());
     for (const s of connections(server)) if (s !== keep) s.destroy();
     // With `keep` still open the close callback waits for it: the listening socket itself is
@@ -274,13 +277,22 @@ class Instance implements StoreServer {
     const step = async () => {
       if (this.closed) return;
       if (this.fault === "refuse" && this.data.listening) await shut(this.data, keep);
-      else if (this.fault !== "refuse" && !this.data.listening) await listen(this.data, this.port, this.shared.bind);
+      else if (this.fault !== "refuse" && !this.data.listening) {
+        try {
+          await listen(this.data, this.port, this.shared.bind);
+        } catch (e) {
+          this.fault = "refuse"; // still closed: say so
+          throw new Error(`could not reopen port ${this.port}: ${(e as Error).message}`);
+        }
+      }
     };
-    this.transition = this.transition.then(step, step);
-    return this.transition;
+    const done = this.transition.then(step);
+    this.transition = done.catch(() => {}); // a failed reopen must not block later changes
+    return done;
   }
 
   async createInstance(options: InstanceOptions = {}): Promise<StoreServer> {
+    if (this.closed) throw new Error("this store is closed");
     const inst = new Instance(this.shared, options.token ?? this.token);
     await inst.start(0, 0);
     this.shared.instances.set(inst.port, inst);
@@ -298,7 +310,7 @@ class Instance implements StoreServer {
     }
     this.releaseHanging();
     for (const wake of this.sleeping) wake();
-    await this.transition.catch(() => {});
+    await this.transition;
     await Promise.all([shut(this.data), shut(this.control)]);
     if (this.shared.root === this && this.shared.ownsBackend) await this.shared.backend.close();
   }
@@ -337,6 +349,7 @@ class Instance implements StoreServer {
         this.reply(res, e.status, { error: e.message }, e.close ? { connection: "close" } : {});
         return;
       }
+      if (this.closed) return; // a request cut short by close()
       console.error(`[store] ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
       this.reply(res, 500, { error: `ERR store failure: ${(e as Error).message}` });
     }

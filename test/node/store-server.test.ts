@@ -188,6 +188,18 @@ describe("faults from Node", () => {
     agent.destroy();
   });
 
+  it("if the port was taken while refused, clearing the fault fails clearly and can be retried", async () => {
+    const s = await start();
+    await s.setFault("refuse");
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(s.port, "127.0.0.1", r));
+    await expect(s.setFault(null)).rejects.toThrow(new RegExp(`could not reopen port ${s.port}`));
+    expect(s.state().fault).toBe("refuse");
+    await new Promise<void>((r) => squatter.close(() => r()));
+    await s.setFault(null);
+    expect((await cmd(s, ["ping"])).json).toEqual({ result: "PONG" });
+  });
+
   it("each fault answers as documented", async () => {
     const s = await start();
     await s.setFault("status500");
