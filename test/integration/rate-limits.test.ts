@@ -99,7 +99,7 @@ describe("failed logins per account", () => {
     expect(unknown).toEqual(known);
   });
 
-  // BUG: src/routes/auth.ts:66-72 (POST /auth/login) looks at the per-account counter with
+  // BUG: src/routes/auth.ts:63-68 (POST /auth/login) looks at the per-account counter with
   // `peek` before the PBKDF2 check and counts the failure with `hit` only afterwards. The look and
   // the count are not one atomic step, so concurrent guesses all pass the look before any of them
   // is counted: an attacker who sends N guesses at once gets N guesses, whatever the limit (here
