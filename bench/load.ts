@@ -22,6 +22,8 @@ export interface Sample {
   /** Responses with another status, plus connection errors and timeouts. */
   unexpected: number;
   statusCodes: Record<string, number>;
+  /** The first unexpected answer's status and body (burst and WebSocket drivers only). */
+  sampleError?: string;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -165,6 +167,7 @@ export async function burst(o: BurstOptions): Promise<Sample> {
   const statusCodes: Record<string, number> = {};
   let requests = 0;
   let failures = 0;
+  let sampleError: string | undefined;
   let next = 0;
   const started = performance.now();
   const lane = async () => {
@@ -176,11 +179,13 @@ export async function burst(o: BurstOptions): Promise<Sample> {
       for (const r of replies) {
         if (r.status === "rejected") {
           failures++;
+          sampleError ??= String(r.reason);
           continue;
         }
         requests++;
         statusCodes[r.value.status] = (statusCodes[r.value.status] ?? 0) + 1;
         if (r.value.status === 200) latencies.push(r.value.ms);
+        else sampleError ??= `${r.value.status} ${r.value.body.slice(0, 300)}`;
       }
     }
   };
@@ -194,6 +199,7 @@ export async function burst(o: BurstOptions): Promise<Sample> {
     requests,
     unexpected: requests - latencies.length + failures,
     statusCodes,
+    ...(sampleError ? { sampleError } : {}),
   };
 }
 
@@ -249,6 +255,7 @@ export async function wsUpgrades(o: WsOptions): Promise<WsSample> {
   const statusCodes: Record<string, number> = {};
   let requests = 0;
   let failures = 0;
+  let sampleError: string | undefined;
   const started = performance.now();
   const deadline = started + o.durationS * 1000;
   const lane = async () => {
@@ -260,14 +267,16 @@ export async function wsUpgrades(o: WsOptions): Promise<WsSample> {
         statusCodes[`ticket:${r.status}`] = (statusCodes[`ticket:${r.status}`] ?? 0) + 1;
         if (r.status !== 200) {
           failures++;
+          sampleError ??= `ticket ${r.status} ${r.body.slice(0, 300)}`;
           continue;
         }
         const { ticket } = JSON.parse(r.body) as { ticket: string };
         upgrade.push(await upgradeOnce(o.baseUrl, ticket));
         statusCodes["101"] = (statusCodes["101"] ?? 0) + 1;
         total.push(performance.now() - t0);
-      } catch {
+      } catch (error) {
         failures++;
+        sampleError ??= String(error);
       }
     }
   };
@@ -283,5 +292,6 @@ export async function wsUpgrades(o: WsOptions): Promise<WsSample> {
     requests,
     unexpected: failures,
     statusCodes,
+    ...(sampleError ? { sampleError } : {}),
   };
 }

@@ -96,7 +96,7 @@ export async function measureRedisBytes(o: { redisUrl: string; storeUrl: string;
     // One warm-up session: loads the script into Redis's script cache outside the measurement.
     await minter.mint(1, 1);
     const before = await usedMemory(client);
-    const minted = await minter.mint(o.n, 32);
+    const minted = await minter.mint(o.n, 48);
     const after = await usedMemory(client);
     const sample = minted.filter((_, i) => i % Math.max(1, Math.floor(minted.length / 200)) === 0).slice(0, 200);
     let sessionKey = 0;
