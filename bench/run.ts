@@ -24,7 +24,7 @@ import { sign as signJwt } from "hono/jwt";
 import { Miniflare } from "miniflare";
 import { createClient } from "redis";
 import { burst, cannon, median, request, wsUpgrades, type Sample, type WsSample } from "./load.ts";
-import { measureRedisBytes, sessionMinter, type RedisBytes } from "./sessions.ts";
+import { findEmptyDatabase, measureRedisBytes, sessionMinter, withDatabase, type RedisBytes } from "./sessions.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
@@ -529,9 +529,14 @@ async function main() {
   let redisBytes: RedisBytes;
   if (redisProblem) redisBytes = { bytesPerSession: null, reason: `real Redis not reachable at ${redisUrl}: ${redisProblem}` };
   else {
-    log(`Redis bytes: ${SETTINGS.bytesSessions} sessions on real Redis`);
-    const bytesStore = store.backend.startsWith("redis") ? store : await startStoreProc(redisUrl);
-    redisBytes = await measureRedisBytes({ redisUrl, storeUrl: bytesStore.url, storeToken: bytesStore.token, sessionKeys, n: SETTINGS.bytesSessions });
+    // The worker's default prefix in an empty logical database; a unique (longer) prefix otherwise.
+    const db = await findEmptyDatabase(redisUrl);
+    const bytesUrl = db === null ? redisUrl : withDatabase(redisUrl, db);
+    const bytesPrefix = db === null ? `b:${runId}:` : "es:";
+    if (db === null) notes.push(`redisBytesPerSession: no empty logical database, measured under the prefix "${bytesPrefix}" (longer than the default "es:")`);
+    log(`Redis bytes: ${SETTINGS.bytesSessions} sessions on real Redis (db ${db ?? "as given"}, prefix "${bytesPrefix}")`);
+    const bytesStore = await startStoreProc(bytesUrl);
+    redisBytes = await measureRedisBytes({ redisUrl: bytesUrl, storeUrl: bytesStore.url, storeToken: bytesStore.token, sessionKeys, n: SETTINGS.bytesSessions, prefix: bytesPrefix });
   }
   if (redisBytes.bytesPerSession === null) notes.push(`redisBytesPerSession: ${redisBytes.reason}`);
 

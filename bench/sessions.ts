@@ -63,6 +63,9 @@ export interface RedisBytes {
   bytesPerSession: number | null;
   reason?: string;
   sessions?: number;
+  /** Where: the logical database and the key prefix the sessions were written under. */
+  database?: number;
+  prefix?: string;
   usedMemoryBefore?: number;
   usedMemoryAfter?: number;
   /** Cross-check from `MEMORY USAGE` on a sample: the session key and the user's index key. */
@@ -77,12 +80,42 @@ async function usedMemory(client: ReturnType<typeof createClient>): Promise<numb
   return Number(m[1]);
 }
 
+/** `redis://host:port[/db]` with the logical database replaced. */
+export function withDatabase(redisUrl: string, db: number): string {
+  const u = new URL(redisUrl);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+/**
+ * An empty logical database (15 down to 1), so the sessions can be written under the worker's
+ * own default prefix (`es:`) — key length is part of the cost — without touching anyone's keys.
+ * Null when there is none (or Redis has a single database).
+ */
+export async function findEmptyDatabase(redisUrl: string): Promise<number | null> {
+  const client = createClient({ url: redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    const databases = Number(((await client.configGet("databases")) as Record<string, string>).databases ?? 1);
+    for (let db = Math.min(15, databases - 1); db >= 1; db--) {
+      await client.select(db);
+      if ((await client.dbSize()) === 0) return db;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    client.destroy();
+  }
+}
+
 /**
  * Redis memory per session, measured on REAL Redis: `used_memory` before and after creating
- * `n` sessions under a unique prefix (through a local store whose backend is that Redis), then
- * every key under the prefix is deleted again.
+ * `n` sessions under `prefix` (through a local store whose backend is that Redis, `redisUrl`
+ * naming the database), then every key under the prefix is deleted again.
  */
-export async function measureRedisBytes(o: { redisUrl: string; storeUrl: string; storeToken: string; sessionKeys: string; n: number }): Promise<RedisBytes> {
+export async function measureRedisBytes(o: { redisUrl: string; storeUrl: string; storeToken: string; sessionKeys: string; n: number; prefix: string }): Promise<RedisBytes> {
   const client = createClient({ url: o.redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
   client.on("error", () => {});
   try {
@@ -90,7 +123,7 @@ export async function measureRedisBytes(o: { redisUrl: string; storeUrl: string;
   } catch (error) {
     return { bytesPerSession: null, reason: `real Redis not reachable at ${o.redisUrl}: ${String(error)}` };
   }
-  const prefix = `bench:bytes:${process.pid}:${Date.now()}:`;
+  const prefix = o.prefix;
   try {
     const minter = await sessionMinter({ url: o.storeUrl, token: o.storeToken, sessionKeys: o.sessionKeys, prefix });
     // One warm-up session: loads the script into Redis's script cache outside the measurement.
@@ -110,6 +143,8 @@ export async function measureRedisBytes(o: { redisUrl: string; storeUrl: string;
     return {
       bytesPerSession: (after - before) / o.n,
       sessions: o.n,
+      database: Number(new URL(o.redisUrl).pathname.slice(1) || 0),
+      prefix,
       usedMemoryBefore: before,
       usedMemoryAfter: after,
       memoryUsage: { sessionKey: sessionKey / sample.length, userIndexKey: userIndexKey / sample.length, sample: sample.length },
