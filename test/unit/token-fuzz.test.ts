@@ -10,6 +10,8 @@
  * Runs per property: 10,000 in `npm test`. `npm run test:fuzz` sets FUZZ_RUNS (default
  * 1,000,000). Inside workerd there is no `process.env`: the script hands the figure over as
  * `VITE_FUZZ_RUNS`, which Vite exposes to the test as `import.meta.env.VITE_FUZZ_RUNS`.
+ * Measured: ~10 s for the whole file at 10,000 runs; 818 s (about 14 minutes) at 1,000,000 runs
+ * per property on the 2-core development machine — the HMAC-verifying properties take ~100 s each.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
