@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
+import { dropPrefix } from "../dev/store/drop-prefix.ts";
 import { startStore } from "../dev/store/server.ts";
 
 declare module "vitest" {
@@ -29,8 +30,16 @@ export default async function setup(project: TestProject) {
   project.provide("storeBackend", store.backend.name);
   project.provide("sessionKeys", [key("k2"), key("k1")].join(","));
   project.provide("passwordPepper", randomBytes(32).toString("base64url"));
+  // Every run writes under its own prefix, removed at teardown: runs against a shared Redis
+  // never see each other's accounts or rate-limit counters, and leave nothing behind.
+  const prefix = `test:${randomBytes(4).toString("hex")}:`;
+  project.provide("storePrefix", prefix);
   console.log(`[test] local store (${store.backend.name}) at ${store.url}`);
   return async () => {
-    await store.close();
+    try {
+      await dropPrefix(store.backend, prefix);
+    } finally {
+      await store.close();
+    }
   };
 }

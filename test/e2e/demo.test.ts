@@ -17,6 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUser, DEMO_USERS } from "../../dev/accounts.ts";
 import { formatVars, newKeyEntry, newPepper } from "../../dev/dev-vars.ts";
+import { dropPrefix } from "../../dev/store/drop-prefix.ts";
 import { startStore } from "../../dev/store/server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -109,7 +110,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     if (browser) await bounded(browser.close(), 10_000);
     if (wrangler) await stopGroup(wrangler);
     if (store) {
-      await bounded(dropPrefix(store.url, store.token, storePrefix), 5_000);
+      await bounded(dropPrefix(store.backend, storePrefix), 5_000);
       await bounded(store.close(), 5_000);
     }
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -375,20 +376,5 @@ async function bounded(p: Promise<unknown>, ms: number): Promise<boolean> {
     return await Promise.race([p.then(() => true, () => true), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Removes this run's keys from the store (matters when it is a shared Redis). */
-async function dropPrefix(url: string, token: string, prefix: string): Promise<void> {
-  const call = async (command: (string | number)[]) => {
-    const res = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(command), signal: AbortSignal.timeout(2_000) });
-    return ((await res.json()) as { result: unknown }).result;
-  };
-  let cursor = "0";
-  for (let i = 0; i < 1000; i++) {
-    const [next, keys] = (await call(["SCAN", cursor, "MATCH", `${prefix}*`, "COUNT", 500])) as [string, string[]];
-    if (keys.length) await call(["DEL", ...keys]);
-    cursor = String(next);
-    if (cursor === "0") break;
   }
 }
