@@ -1,9 +1,10 @@
 /**
- * Reproduces the benchmark's burst failures in isolation (see BENCHMARKS.md, "Why each miss"):
- * requests that wait on another request's store read (the single-flight in
- * `SessionManager.validate()`) are answered 500 by workerd — "The Workers runtime canceled this
- * request because it detected that your Worker's code had hung" — once the isolate has been
- * under sustained load on one token for a few seconds.
+ * Regression check for the burst failures the first single-flight caused (see BENCHMARKS.md):
+ * requests that awaited another request's store read were answered 500 by workerd — "The
+ * Workers runtime canceled this request because it detected that your Worker's code had hung" —
+ * once the isolate had been under sustained load on one token for a few seconds. The fix (a
+ * follower waits on its own promise and timer; see `Flight` in src/session/manager.ts) makes
+ * every burst answer 200; this script fails (exit 1) if that ever regresses.
  *
  *   npx tsx bench/repro-single-flight.ts [--flag <compatibility flag>]
  *

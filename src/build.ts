@@ -28,7 +28,9 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   const store = createUpstashStore({ url: config.store.url, token: config.store.token, timeoutMs: config.store.timeoutMs });
   const keys = keySpace(config.store.prefix);
   const keyRing = await createKeyRing(config.sessionKeys);
-  const sessions = new SessionManager({ store, keyRing, keys, policy: config.policy, cacheTtlMs: config.cacheTtlMs, now });
+  // Followers of a shared read wait a little longer than the read's own budget, so a failed
+  // read reaches them as that failure (503 at once) rather than as a second attempt.
+  const sessions = new SessionManager({ store, keyRing, keys, policy: config.policy, cacheTtlMs: config.cacheTtlMs, followTimeoutMs: config.store.timeoutMs + 100, now });
   const sockets = new SocketRegistry();
   sessions.onEnded((ids) => sockets.closeSessions(ids));
   return {

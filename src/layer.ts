@@ -34,6 +34,6 @@ export async function createSessionLayer(o: SessionLayerOptions) {
   const idle = o.policy?.idleTimeoutMs ?? DEFAULT_POLICY.idleTimeoutMs;
   const policy: SessionPolicy = { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(idle), ...o.policy };
   const keys = keySpace(o.prefix ?? "es:");
-  const sessions = new SessionManager({ store, keyRing: await createKeyRing(ring.ok ? ring.entries : []), keys, policy, cacheTtlMs: o.cacheTtlMs, now: o.now });
+  const sessions = new SessionManager({ store, keyRing: await createKeyRing(ring.ok ? ring.entries : []), keys, policy, cacheTtlMs: o.cacheTtlMs, followTimeoutMs: (o.timeoutMs ?? 1000) + 100, now: o.now });
   return { store, keys, sessions };
 }

@@ -39,6 +39,12 @@ export interface SessionManagerOptions {
   cacheTtlMs?: number;
   /** Most cached tokens per isolate. @default 10000 */
   cacheMaxEntries?: number;
+  /**
+   * How long a request waits for another request's read of the same token before reading the
+   * store itself (single-flight; see `Flight`). A little over the store timeout: past that, the
+   * leader's read has failed or its request is gone. @default 1100 (the store's 1 s budget + 100 ms)
+   */
+  followTimeoutMs?: number;
   /** The clock (ms since epoch). Tests pass a controllable one. @default Date.now */
   now?: () => number;
 }
@@ -79,6 +85,24 @@ export function defaultTouchInterval(idleTimeoutMs: number): number {
   return Math.max(Math.floor(idleTimeoutMs / 10), 60_000);
 }
 
+/** What a single-flight leader hands its followers: its answer, its failure, or nothing (timed out). */
+type FlightOutcome = { result: ValidateResult } | { error: unknown } | null;
+
+/**
+ * One store read in progress for one token, and the requests waiting for it.
+ *
+ * Why not simply share the read's promise: in workerd a request that awaits a promise whose I/O
+ * belongs to *another* request has no pending event of its own, and the runtime cancels it as
+ * hung (a 500, "your Worker's code had hung"; reproduced under load by
+ * bench/repro-single-flight.ts). So a follower waits on a promise it creates itself, kept alive
+ * by its own timer; the leader resolves it with plain data (never an I/O object). If the leader
+ * never answers (its request was cancelled, or the read hangs), the timer fires and the follower
+ * reads the store itself: slower, never stuck.
+ */
+interface Flight {
+  followers: ((outcome: FlightOutcome) => void)[];
+}
+
 export class SessionManager {
   readonly policy: SessionPolicy;
   readonly cache: SessionCache;
@@ -86,8 +110,9 @@ export class SessionManager {
   private readonly store: SessionStoreClient;
   private readonly keys: KeySpace;
   private readonly now: () => number;
-  /** Single-flight: concurrent misses for one token share one store read. */
-  private readonly inflight = new Map<string, Promise<ValidateResult>>();
+  /** Single-flight: concurrent misses for one token share one store read (see `Flight`). */
+  private readonly inflight = new Map<string, Flight>();
+  private readonly followTimeoutMs: number;
   /** Sessions whose sliding write is already scheduled in this isolate. */
   private readonly touching = new Set<string>();
   private readonly endedListeners = new Set<EndedListener>();
@@ -98,6 +123,7 @@ export class SessionManager {
     this.keys = options.keys;
     this.policy = options.policy;
     this.now = options.now ?? Date.now;
+    this.followTimeoutMs = options.followTimeoutMs ?? 1100;
     this.cache = new SessionCache({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: options.cacheMaxEntries, now: this.now });
   }
 
@@ -160,15 +186,51 @@ export class SessionManager {
         return { ok: true, session: cached.session, source: "hit", token };
       }
     }
-    const key = options.fresh ? `fresh\0${token}` : token;
-    let pending = this.inflight.get(key);
-    if (!pending) {
-      pending = this.lookup(token, options.fresh ? "fresh" : "miss").finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
-    }
-    const result = await pending;
+    const result = options.fresh ? await this.lookup(token, "fresh") : await this.sharedLookup(token);
     if (result.ok) this.maybeTouch(result.session, options.waitUntil);
     return result;
+  }
+
+  /**
+   * A cache miss: the first request for a token reads the store (the leader); requests for the
+   * same token that arrive meanwhile wait for its answer instead of reading again. Fresh reads
+   * (account routes) never share: they exist to see the store as it is now.
+   */
+  private async sharedLookup(token: string): Promise<ValidateResult> {
+    const flight = this.inflight.get(token);
+    if (flight) {
+      const outcome = await this.follow(flight);
+      if (outcome && "result" in outcome) return outcome.result;
+      if (outcome) throw outcome.error;
+      // The leader did not answer in time: read for ourselves.
+      return this.lookup(token, "miss");
+    }
+    const own: Flight = { followers: [] };
+    this.inflight.set(token, own);
+    let outcome: FlightOutcome = null;
+    try {
+      const result = await this.lookup(token, "miss");
+      outcome = { result };
+      return result;
+    } catch (error) {
+      outcome = { error };
+      throw error;
+    } finally {
+      if (this.inflight.get(token) === own) this.inflight.delete(token);
+      for (const wake of own.followers) wake(outcome);
+    }
+  }
+
+  /** Waits, on this request's own timer, for a leader's outcome (null when the timer wins). */
+  private async follow(flight: Flight): Promise<FlightOutcome> {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const outcome = await new Promise<FlightOutcome>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.followTimeoutMs);
+      flight.followers.push(resolve);
+    });
+    // Cleared here, in this request's own continuation, never from the leader's.
+    clearTimeout(timer);
+    return outcome;
   }
 
   private async lookup(token: string, source: LookupSource): Promise<ValidateResult> {
@@ -253,10 +315,18 @@ export class SessionManager {
     return Number(n) === 1;
   }
 
-  /** Ends every session of a user, or every other one (`keep`). Returns how many were live. */
-  async endAll(userId: string, keep?: string): Promise<number> {
-    const ended = await this.store.run<string[]>(END_USER_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix, keep ?? ""]);
-    const ids = (ended ?? []).map(String);
+  /** Ends every session of a user. Returns how many were live. */
+  async endAll(userId: string): Promise<number>;
+  /**
+   * Ends every other session of a user, keeping `keep` — only if `keep` is still live, checked
+   * atomically in the store. Returns how many were live, or null (nothing ended) when `keep` has
+   * ended meanwhile.
+   */
+  async endAll(userId: string, keep?: string): Promise<number | null>;
+  async endAll(userId: string, keep?: string): Promise<number | null> {
+    const [status, ...ended] = (await this.store.run<(number | string)[]>(END_USER_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix, keep ?? ""])) ?? [];
+    if (Number(status) !== 1) return null;
+    const ids = ended.map(String);
     this.ended(ids);
     return ids.length;
   }
