@@ -143,7 +143,8 @@ function sessionRow(s) {
   const tr = document.createElement("tr");
   tr.dataset.sessionId = s.id;
   tr.dataset.current = String(Boolean(s.current));
-  const device = describeDevice(s.device);
+  // The worker stores a short label ("Chrome 136 on macOS"), not the raw User-Agent.
+  const device = s.device || "Unknown device";
 
   const deviceCell = document.createElement("td");
   const name = document.createElement("span");
@@ -333,34 +334,6 @@ function formatTime(iso) {
 }
 
 /** "Chrome 156 on Linux" from a User-Agent string; the full string is in the cell's title. */
-function describeDevice(ua) {
-  if (!ua) return "Unknown device";
-  const browser =
-    [
-      [/Edg\/(\d+)/, "Edge"],
-      [/Firefox\/(\d+)/, "Firefox"],
-      [/HeadlessChrome\/(\d+)/, "Headless Chrome"],
-      [/Chrom(?:e|ium)\/(\d+)/, "Chrome"],
-      [/Version\/(\d+).*Safari\//, "Safari"],
-      [/^curl\/([\d.]+)/, "curl"],
-      [/^node|undici/i, "Node.js"],
-    ]
-      .map(([re, name]) => {
-        const m = re.exec(ua);
-        return m ? `${name}${m[1] ? ` ${m[1]}` : ""}` : null;
-      })
-      .find(Boolean) ?? ua.split(/[\s/]/)[0];
-  const os = [
-    [/Windows/, "Windows"],
-    [/Android/, "Android"],
-    [/iPhone|iPad/, "iOS"],
-    [/Mac OS X/, "macOS"],
-    [/CrOS/, "ChromeOS"],
-    [/Linux/, "Linux"],
-  ].find(([re]) => re.test(ua))?.[1];
-  return os ? `${browser} on ${os}` : browser;
-}
-
 // Start signed out (the token is only ever in memory) unless a storage was configured.
 if (session.token) {
   showApp();

@@ -4,7 +4,7 @@ import type { Session } from "../session/record.js";
 export function sessionView(s: Session, currentId?: string) {
   return {
     id: s.id,
-    device: s.userAgent,
+    device: s.device,
     ip: s.ip,
     createdAt: new Date(s.createdAt).toISOString(),
     lastSeenAt: new Date(s.lastSeenAt).toISOString(),

@@ -6,7 +6,8 @@
 import type { KeyRing } from "../token/key-ring.js";
 import { SessionCache } from "./cache.js";
 import type { KeySpace } from "./keys.js";
-import { decodeRecord, encodeRecord, MAX_USER_AGENT, sessionIdFor, type Session } from "./record.js";
+import { describeDevice } from "./device.js";
+import { decodeRecord, encodeRecord, sessionIdFor, type Session } from "./record.js";
 import { CREATE_SESSION, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "./scripts.js";
 import type { SessionStoreClient } from "./store.js";
 
@@ -146,7 +147,7 @@ export class SessionManager {
       lastSeenAt: now,
       idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, now + this.policy.absoluteTimeoutMs),
       absoluteExpiresAt: now + this.policy.absoluteTimeoutMs,
-      userAgent: (input.userAgent ?? "").slice(0, MAX_USER_AGENT),
+      device: describeDevice(input.userAgent),
       ip: (input.ip ?? "").slice(0, 45),
       ...(input.data ? { data: input.data } : {}),
     };

@@ -1,7 +1,8 @@
 /**
  * The stored session record: a compact JSON document under `<prefix>s:<sessionId>`, where
  * `sessionId` is a hash of the token's random id (a dump of the store holds no usable token).
- * Field names are short on purpose: every session costs Redis memory (see BENCHMARKS.md).
+ * Every session costs Redis memory once per live session (see BENCHMARKS.md), so the stored form
+ * is compact: see `encodeRecord`.
  */
 import { encodeBase64url } from "../util/base64url.js";
 
@@ -15,31 +16,25 @@ export interface Session {
   lastSeenAt: number;
   idleExpiresAt: number;
   absoluteExpiresAt: number;
-  userAgent: string;
+  /** A short label for the User-Agent that signed in ("Chrome 136 on macOS"): see device.ts. */
+  device: string;
   ip: string;
   /** Room for application data (small, JSON-serialisable). */
   data?: Record<string, unknown>;
 }
 
-interface StoredRecord {
-  u: string;
-  e: string;
-  r: string[];
-  c: number;
-  l: number;
-  i: number;
-  a: number;
-  ua: string;
-  ip: string;
-  d?: Record<string, unknown>;
-}
-
-/** Longest user agent kept: enough to tell devices apart, bounded so records stay small. */
-export const MAX_USER_AGENT = 96;
+/**
+ * Stored form: a positional JSON array, `[1, userId, email, roles, createdAt, lastSeen−created,
+ * idleExpiry−created, absoluteExpiry−created, device, ip, data?]`. Positional because field names
+ * were a fifth of the record; times after the first as offsets because they are short numbers.
+ * The leading 1 is the format version: a record of any other shape decodes to null.
+ */
+const FORMAT = 1;
 
 export function encodeRecord(s: Session): string {
-  const r: StoredRecord = { u: s.userId, e: s.email, r: s.roles, c: s.createdAt, l: s.lastSeenAt, i: s.idleExpiresAt, a: s.absoluteExpiresAt, ua: s.userAgent, ip: s.ip };
-  if (s.data && Object.keys(s.data).length) r.d = s.data;
+  const c = s.createdAt;
+  const r: unknown[] = [FORMAT, s.userId, s.email, s.roles, c, s.lastSeenAt - c, s.idleExpiresAt - c, s.absoluteExpiresAt - c, s.device, s.ip];
+  if (s.data && Object.keys(s.data).length) r.push(s.data);
   return JSON.stringify(r);
 }
 
@@ -49,28 +44,29 @@ const isStr = (v: unknown): v is string => typeof v === "string";
 /** Parses a stored record; anything malformed is `null` (treated as no session: fail closed). */
 export function decodeRecord(id: string, raw: string | null): Session | null {
   if (raw === null) return null;
-  let r: Partial<StoredRecord>;
+  let r: unknown;
   try {
-    r = JSON.parse(raw) as Partial<StoredRecord>;
+    r = JSON.parse(raw);
   } catch {
     return null;
   }
-  if (!r || typeof r !== "object") return null;
-  if (!isStr(r.u) || !isStr(r.e) || !Array.isArray(r.r) || !r.r.every(isStr)) return null;
-  if (!isNum(r.c) || !isNum(r.l) || !isNum(r.i) || !isNum(r.a)) return null;
+  if (!Array.isArray(r) || r[0] !== FORMAT || r.length < 10 || r.length > 11) return null;
+  const [, userId, email, roles, c, l, i, a, device, ip, data] = r as unknown[];
+  if (!isStr(userId) || !isStr(email) || !Array.isArray(roles) || !roles.every(isStr)) return null;
+  if (!isNum(c) || !isNum(l) || !isNum(i) || !isNum(a) || !isStr(device) || !isStr(ip)) return null;
   const session: Session = {
     id,
-    userId: r.u,
-    email: r.e,
-    roles: r.r,
-    createdAt: r.c,
-    lastSeenAt: r.l,
-    idleExpiresAt: r.i,
-    absoluteExpiresAt: r.a,
-    userAgent: isStr(r.ua) ? r.ua : "",
-    ip: isStr(r.ip) ? r.ip : "",
+    userId,
+    email,
+    roles,
+    createdAt: c,
+    lastSeenAt: c + l,
+    idleExpiresAt: c + i,
+    absoluteExpiresAt: c + a,
+    device,
+    ip,
   };
-  if (r.d && typeof r.d === "object") session.data = r.d;
+  if (data && typeof data === "object" && !Array.isArray(data)) session.data = data as Record<string, unknown>;
   return session;
 }
 

@@ -129,7 +129,7 @@ describe("oversized input", () => {
     const token = ((await res.json()) as { token: string }).token;
     const session = await app(new Request(`${BASE}/auth/session`, { headers: { Authorization: `Bearer ${token}` } }));
     const view = ((await session.json()) as { session: { device: string; ip: string } }).session;
-    expect(view.device.length).toBeLessThanOrEqual(96);
+    expect(view.device.length).toBeLessThanOrEqual(40);
     expect(view.ip.length).toBeLessThanOrEqual(45);
   });
 });

@@ -11,7 +11,7 @@ const session = (id: string, expiresIn = 3_600_000, now = 0): Session => ({
   lastSeenAt: now,
   idleExpiresAt: now + expiresIn,
   absoluteExpiresAt: now + expiresIn,
-  userAgent: "",
+  device: "",
   ip: "",
 });
 
