@@ -11,7 +11,7 @@ import { createUpstashStore } from "../src/session/store.ts";
 import { createKeyRing, parseKeyRing } from "../src/token/key-ring.ts";
 import { createClient } from "redis";
 
-/** A current desktop browser's User-Agent; the worker keeps at most 96 characters of it. */
+/** A current desktop browser's User-Agent; the worker stores a short label of it ("Chrome 136 on macOS"). */
 export const BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0.0.0 Safari/537.36";
 
 export interface MintTarget {
