@@ -7,6 +7,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 
+/** How long `/stream` waits between its first chunk and its last. */
+export const STREAM_GAP_MS = 1500;
+
 export interface SeenRequest {
   method: string;
   path: string;
@@ -36,9 +39,11 @@ export async function startOrigin(): Promise<Origin> {
       return;
     }
     if (url.pathname === "/stream") {
-      res.writeHead(200, { "content-type": "text/plain" });
+      // text/event-stream, as a streaming origin sends: the edge (and Miniflare, which emulates
+      // it) gzips compressible types such as text/plain, and its encoder holds small chunks back.
+      res.writeHead(200, { "content-type": "text/event-stream" });
       res.write("first\n");
-      setTimeout(() => res.end("last\n"), 400);
+      setTimeout(() => res.end("last\n"), STREAM_GAP_MS);
       return;
     }
     res.writeHead(200, { "content-type": "application/json", "x-origin": "yes" });
