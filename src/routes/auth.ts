@@ -6,7 +6,7 @@ import { Hono, type Context } from "hono";
 import { CredentialsSchema, PasswordChangeSchema } from "../auth/schemas.js";
 import type { LimitDecision } from "../auth/rate-limits.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { forbidden, jsonError } from "../middleware/errors.js";
+import { forbidden, jsonError, unauthorized } from "../middleware/errors.js";
 import { limitBody, readJson } from "../middleware/json-body.js";
 import { sessionAuth } from "../middleware/session-auth.js";
 import { SESSION_ID, type Session } from "../session/record.js";
@@ -89,7 +89,10 @@ export const authRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .post("/sessions/revoke-others", freshAuth, async (c) => {
+    // Ends nothing if this session has ended since it was authenticated (checked in the same
+    // atomic step): a dead session does not get to end the ones created after it.
     const revoked = await deps(c).sessions.endAll(c.var.user.id, c.var.session.id);
+    if (revoked === null) throw unauthorized("revoked");
     return c.json({ revoked });
   })
   .post("/password", limitBody, freshAuth, async (c) => {

@@ -70,13 +70,17 @@ return redis.call('DEL', KEYS[1])
 };
 
 /**
- * Ends every session of a user except `keep`.
- * KEYS: user index. ARGV: session prefix, keep ('' = none). Returns the ids that were live.
+ * Ends every session of a user except `keep`. With a `keep`, only while `keep` itself is live,
+ * checked in the same atomic step: a request authenticated by a session that has ended since (a
+ * password change, a logout, an admin) must not go on to end the sessions created after it.
+ * KEYS: user index. ARGV: session prefix, keep ('' = none).
+ * Returns {1, ids that were live…}, or {0} when `keep` no longer exists (nothing ended).
  */
 export const END_USER_SESSIONS: StoreScript = {
   name: "end-user-sessions",
   source: `
-local ended = {}
+if ARGV[2] ~= '' and redis.call('EXISTS', ARGV[1] .. ARGV[2]) == 0 then return {0} end
+local ended = {1}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, m in ipairs(members) do
   if m ~= ARGV[2] then

@@ -17,7 +17,7 @@ import { env } from "cloudflare:test";
 import { Redis } from "@upstash/redis/cloudflare";
 import { describe, expect, it } from "vitest";
 import type { Deps } from "../../src/deps.js";
-import { sessionIdFor } from "../../src/session/record.js";
+import { decodeRecord, sessionIdFor } from "../../src/session/record.js";
 import { testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, type Fetch } from "../helpers/http.js";
 
@@ -66,7 +66,8 @@ async function liveSessionsOf(deps: Deps, userId: string): Promise<Set<string>> 
     const chunk = keys.slice(i, i + 200);
     const values = (await redis.mget(...chunk)) as (string | null)[];
     values.forEach((raw, j) => {
-      if (raw && (JSON.parse(raw) as { u?: string }).u === userId) live.add(chunk[j]!.slice(prefix.length));
+      const id = chunk[j]!.slice(prefix.length);
+      if (decodeRecord(id, raw)?.userId === userId) live.add(id);
     });
   }
   return live;
@@ -204,28 +205,24 @@ describe("races on one user", () => {
     }
     console.log(`[races] password change at task ${at}: ${issued.length} sessions issued during the race, ${survivors.length} survived`);
     expect(survivors).toEqual([]);
-    // The store agrees: the only session that may be live is the one the change issued. (It may
-    // be gone too: a revoke-others that authenticated with before[1] just before the change, and
-    // ran its END_USER_SESSIONS just after, ends it — see the BUG test below.)
+    // The store agrees: the only live session is the one the change issued. (A revoke-others that
+    // authenticated with before[1] just before the change, and ran its END_USER_SESSIONS just
+    // after, finds before[1] gone and ends nothing — see the test below.)
     const { live } = await expectConsistent(deps, u.user.id);
     const freshId = await idOf(deps, fresh);
-    expect([...live].filter((id) => id !== freshId)).toEqual([]);
-    expect((await call("/api/me", { token: fresh }, app.fetch)).status).toBe(live.has(freshId) ? 200 : 401);
+    expect([...live]).toEqual([freshId]);
+    expect((await call("/api/me", { token: fresh }, app.fetch)).status).toBe(200);
     // The old password is dead, the new one works.
     expect((await call("/auth/login", { body: { email: u.email, password: PASSWORD } }, app.fetch)).status).toBe(401);
     expect((await call("/auth/login", { body: { email: u.email, password: newPassword } }, app.fetch)).status).toBe(200);
   });
 
-  // BUG: src/session/scripts.ts:76 END_USER_SESSIONS (called by POST /auth/sessions/revoke-others,
-  // src/routes/auth.ts:91-92) ends every session but `keep` without checking that `keep` itself
-  // still exists. A revoke-others request that passed authentication with session S just before
-  // S was ended (by a password change, a logout, an admin) goes on to end the sessions created
-  // since — e.g. the fresh session the password change just issued: a dead session still acts, and
-  // the user (or an attacker holding S, racing the owner's password change) logs the owner out of
-  // the device that just changed the password. Seen in the race above (the fresh token is 401
-  // after a revoke-others that started before the change and finished after it). It should end
-  // nothing and answer 401 when `keep` no longer exists, checked inside the same script.
-  it.fails("revoke-others from a session that ended meanwhile ends nothing (the step after authentication, replayed deterministically)", async () => {
+  // Regression: END_USER_SESSIONS (POST /auth/sessions/revoke-others) used to end every session
+  // but `keep` without checking that `keep` itself still existed. A revoke-others authenticated
+  // with session S just before S was ended (a password change, a logout, an admin) went on to end
+  // the sessions created since — e.g. the fresh session the password change had just issued. The
+  // script now ends nothing when `keep` is gone, and the route answers 401 revoked.
+  it("revoke-others from a session that ended meanwhile ends nothing (the step after authentication, replayed deterministically)", async () => {
     const app = await testApp({ SESSION_CACHE_TTL: "0" });
     const u = await register(app.fetch);
     const s = u.token;
@@ -236,7 +233,27 @@ describe("races on one user", () => {
     const f = changed.json.token as string;
     expect((await call("/auth/session", { token: s }, app.fetch)).status).toBe(401);
     // What the in-flight revoke-others, authenticated as S a moment earlier, does next:
-    await app.deps.sessions.endAll(u.user.id, sId);
+    expect(await app.deps.sessions.endAll(u.user.id, sId)).toBeNull();
     expect((await call("/auth/session", { token: f }, app.fetch)).status).toBe(200);
+  });
+
+  it("revoke-others whose session ends between authentication and the revocation → 401 revoked, nothing ended", async () => {
+    const app = await testApp({ SESSION_CACHE_TTL: "0" });
+    const u = await register(app.fetch);
+    const other = await login(app.fetch, u.email);
+    const sessions = app.deps.sessions;
+    const endAll = sessions.endAll.bind(sessions) as (userId: string, keep?: string) => Promise<number | null>;
+    // The interleaving, made deterministic: the request has authenticated as S; S ends (a logout
+    // elsewhere) just before the route runs the revocation.
+    (sessions as unknown as { endAll: typeof endAll }).endAll = async (userId, keep) => {
+      if (keep) await sessions.end({ id: keep, userId });
+      return endAll(userId, keep);
+    };
+    const r = await call("/auth/sessions/revoke-others", { method: "POST", token: u.token }, app.fetch);
+    expect(r.status).toBe(401);
+    expect(r.json).toEqual({ error: "unauthorized", reason: "revoked" });
+    expect(r.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token", error_description="revoked"');
+    // The other session was not ended.
+    expect((await call("/auth/session", { token: other.token }, app.fetch)).status).toBe(200);
   });
 });
