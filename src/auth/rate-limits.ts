@@ -14,10 +14,14 @@ export type LimitKind = "loginAccount" | "loginIp" | "registerIp";
 export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 export interface RateLimits {
-  /** Counts one event. Throws StoreUnavailableError when the limiter cannot answer. */
+  /**
+   * Counts one event, atomically with the decision: of N concurrent hits at most the remaining
+   * budget are allowed. A refused hit does not count. Throws StoreUnavailableError when the
+   * limiter cannot answer.
+   */
   hit(kind: LimitKind, key: string): Promise<LimitDecision>;
-  /** Looks without counting (is this account already locked?). */
-  peek(kind: LimitKind, key: string): Promise<LimitDecision>;
+  /** Gives back one event counted by an allowed `hit` (a login that turned out to succeed). */
+  refund(kind: LimitKind, key: string): Promise<void>;
 }
 
 export interface RateLimitsOptions {
@@ -68,10 +72,10 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
         throw new StoreUnavailableError(error);
       }
     },
-    async peek(kind, key) {
+    async refund(kind, key) {
       try {
-        const r = await limiters[kind].getRemaining(key);
-        return decide(r.remaining > 0, r.reset);
+        // A negative rate skips the check and decrements the current window's counter.
+        await limiters[kind].limit(key, { rate: -1 });
       } catch (error) {
         throw new StoreUnavailableError(error);
       }

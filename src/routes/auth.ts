@@ -59,15 +59,17 @@ export const authRoutes = new Hono<AppEnv>()
     const body = await readJson(c, CredentialsSchema);
     const ipLimit = await rateLimits.hit("loginIp", clientIp(c) || "unknown");
     if (!ipLimit.ok) tooMany(ipLimit);
-    // Failed attempts per account: look first (a locked account costs no PBKDF2), count failures only.
-    const accountLimit = await rateLimits.peek("loginAccount", body.email);
+    // Failed attempts per account. The attempt is counted before the password check, in the same
+    // atomic step as the decision: concurrent guesses cannot all slip under the limit, and a
+    // locked account costs no PBKDF2. A correct password gives the attempt back, so only
+    // failures use up the budget (unknown emails are counted exactly like known ones).
+    const accountLimit = await rateLimits.hit("loginAccount", body.email);
     if (!accountLimit.ok) tooMany(accountLimit);
     const account = await accounts.findByEmail(body.email);
     const valid = account ? await passwords.verify(body.password, account.passwordHash) : await passwords.verifyDummy(body.password);
-    if (!account || !valid || account.disabled) {
-      await rateLimits.hit("loginAccount", body.email);
-      throw invalidCredentials();
-    }
+    if (!account || !valid || account.disabled) throw invalidCredentials();
+    // Before the session is issued: if the limiter cannot answer now, nothing was issued (503).
+    await rateLimits.refund("loginAccount", body.email);
     return issue(c, 200, account, account.credentialVersion);
   })
   .post("/logout", freshAuth, async (c) => {

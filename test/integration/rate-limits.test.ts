@@ -99,13 +99,11 @@ describe("failed logins per account", () => {
     expect(unknown).toEqual(known);
   });
 
-  // BUG: src/routes/auth.ts:63-68 (POST /auth/login) looks at the per-account counter with
-  // `peek` before the PBKDF2 check and counts the failure with `hit` only afterwards. The look and
-  // the count are not one atomic step, so concurrent guesses all pass the look before any of them
-  // is counted: an attacker who sends N guesses at once gets N guesses, whatever the limit (here
-  // 20 guesses against a limit of 5). It should reserve the attempt atomically before deriving
-  // (e.g. `hit` first and refund on success, or count attempts rather than failures).
-  it.fails("the limit holds under concurrency: 20 simultaneous wrong guesses get at most 5 password checks", async () => {
+  // Regression: the login used to look at the per-account counter (`peek`) before the PBKDF2
+  // check and count the failure (`hit`) only afterwards, so concurrent guesses all passed the look
+  // before any was counted (20 guesses against a limit of 5 got 20 checks). The attempt is now
+  // counted atomically before deriving, and given back when the password is right.
+  it("the limit holds under concurrency: 20 simultaneous wrong guesses get at most 5 password checks", async () => {
     const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: "5 / 1 h" });
     const u = await register(a.fetch);
     const before = a.hashing.counts.verify;
