@@ -4,14 +4,15 @@
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`; playwright never downloads a
  * browser here). Without it the suite is skipped, except under CI=true, where it fails.
- * Run alone with `npx vitest run --project node test/e2e`.
+ * Run alone with `npx vitest run --project node test/e2e`. The last test screenshots the page
+ * into .tmp/demo.png; `UPDATE_SCREENSHOT=1` writes docs/demo.png (the README's) instead.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +27,9 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEMO = DEMO_USERS.find((u) => u.roles.length === 0)!;
 /** The worker's re-check of live sockets, shortened so a revocation in another isolate shows fast. */
 const WS_RECHECK = "1 s";
-const SCREENSHOT = join(ROOT, "docs/demo.png");
+/** The README's screenshot is rewritten only on request (UPDATE_SCREENSHOT=1); otherwise .tmp/ (git-ignored). */
+const UPDATE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1";
+const SCREENSHOT = join(ROOT, UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png");
 
 const chromiumMissing = !existsSync(CHROMIUM);
 const INSTALL = "apt-get update && apt-get install -y chromium";
@@ -285,7 +288,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     }
   });
 
-  it("screenshot of the signed-in demo page → docs/demo.png", async () => {
+  it(`screenshot of the signed-in demo page → ${UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png (UPDATE_SCREENSHOT=1: docs/demo.png)"}`, async () => {
     // A tidy session list: end the demo user's earlier sessions through the API first.
     const login = await fetch(`${base}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: DEMO.email, password: DEMO.password }), signal: AbortSignal.timeout(5_000) });
     const { token } = (await login.json()) as { token: string };
@@ -308,7 +311,8 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       await page.getByRole("button", { name: "Call the API again" }).click();
       await page.locator("#ws-input").blur();
       await page.mouse.move(0, 0);
-      mkdirSync(join(ROOT, "docs"), { recursive: true });
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      rmSync(SCREENSHOT, { force: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(existsSync(SCREENSHOT)).toBe(true);
       expect(errors).toEqual([]);
