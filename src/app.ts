@@ -16,30 +16,33 @@ import { wsRoutes } from "./routes/ws.js";
 import { gateway } from "./routes/gateway.js";
 
 export interface AppOptions {
-  /** Where the one-line-per-request log goes. @default console.log */
-  log?: (line: string) => void;
+  /** Where the one-line-per-request log goes; null: no request log at all. @default console.log */
+  log?: ((line: string) => void) | null;
 }
 
 export function createApp(deps: Deps, options: AppOptions = {}) {
   const { corsOrigins } = deps.config;
-  const app = new Hono<AppEnv>()
-    .use(requestLog(options.log))
-    .use(
-      // SPAs on other origins call with Bearer headers: no cookies, so no credentials mode.
-      cors({
-        origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
-        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-        allowHeaders: ["Authorization", "Content-Type"],
-        exposeHeaders: ["Authorization", "WWW-Authenticate", "Retry-After", "Server-Timing"],
-        maxAge: 600,
-      }),
-    )
-    .use(async (c, next) => {
-      c.set("deps", deps);
-      await next();
-    })
-    // Gateway mode: protected paths are verified and proxied before any local route.
-    .use(gateway(deps))
+  const app = new Hono<AppEnv>();
+  // Off (REQUEST_LOG=off) means not mounted: a disabled log costs nothing per request.
+  if (options.log !== null) app.use(requestLog(options.log));
+  app.use(
+    // SPAs on other origins call with Bearer headers: no cookies, so no credentials mode.
+    cors({
+      origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type"],
+      exposeHeaders: ["Authorization", "WWW-Authenticate", "Retry-After", "Server-Timing"],
+      maxAge: 600,
+    }),
+  );
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  // Gateway mode: protected paths are verified and proxied before any local route.
+  const proxy = gateway(deps);
+  if (proxy) app.use(proxy);
+  const routes = app
     .get("/health", async (c) => {
       try {
         await deps.store.ping();
@@ -53,8 +56,8 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     .route("/api", apiRoutes)
     .route("/admin", adminRoutes);
 
-  app.notFound((c) => c.json({ error: "not_found" }, 404));
-  app.onError((err, c) => {
+  routes.notFound((c) => c.json({ error: "not_found" }, 404));
+  routes.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
     if (err instanceof StoreUnavailableError) {
       console.warn(JSON.stringify({ level: "warn", msg: "session store unavailable", path: new URL(c.req.url).pathname, cause: err.reason }));
@@ -63,7 +66,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     console.error(JSON.stringify({ level: "error", msg: "unhandled", path: new URL(c.req.url).pathname, error: err.name, detail: err.message }));
     return c.json({ error: "internal" }, 500);
   });
-  return app;
+  return routes;
 }
 
 export type App = ReturnType<typeof createApp>;

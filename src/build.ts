@@ -63,5 +63,5 @@ export async function build(env: Env, overrides: BuildOverrides = {}): Promise<B
   }
   for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
   const deps = await buildDeps(loaded.config, overrides);
-  return { ok: true, app: createApp(deps, loaded.config.requestLog ? {} : { log: () => {} }), deps };
+  return { ok: true, app: createApp(deps, loaded.config.requestLog ? {} : { log: null }), deps };
 }

@@ -2,15 +2,16 @@
  * Worker entry: builds the app once per isolate from its bindings and serves it; exports the
  * `SessionVerifier` RPC entrypoint for service bindings, and `AppType` for `hc<AppType>()`.
  */
-import { appFor } from "./app-for.js";
+import { appFor, builtFor } from "./app-for.js";
 import type { App } from "./app.js";
 import type { Env } from "./config.js";
 
 export default {
-  async fetch(request, env, ctx) {
-    const b = await appFor(env);
-    if (!b.ok) return b.response();
-    return b.app.fetch(request, env, ctx);
+  fetch(request, env, ctx) {
+    // After the first request an isolate answers without awaiting anything of its own.
+    const b = builtFor(env);
+    if (b) return b.ok ? b.app.fetch(request, env, ctx) : b.response();
+    return appFor(env).then((built) => (built.ok ? built.app.fetch(request, env, ctx) : built.response()));
   },
 } satisfies ExportedHandler<Env>;
 

@@ -9,13 +9,20 @@ import type { InvalidReason } from "../session/manager.js";
 export type UnauthorizedReason = "missing" | InvalidReason | "ticket_required" | "invalid_ticket" | "foreign_ticket";
 
 /** 401: the token is not (or no longer) good. RFC 6750 §3 challenge. */
+export function unauthorizedResponse(reason: UnauthorizedReason): Response {
+  return Response.json(
+    { error: "unauthorized", reason },
+    { status: 401, headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${reason}"` } },
+  );
+}
+
+/**
+ * The same 401, thrown (for code deep in a handler). The verification middleware returns
+ * `unauthorizedResponse()` instead: a refused token is the hot path under a flood of forged
+ * tokens, and a throw costs a stack trace and the error handler's round.
+ */
 export function unauthorized(reason: UnauthorizedReason): HTTPException {
-  return new HTTPException(401, {
-    res: Response.json(
-      { error: "unauthorized", reason },
-      { status: 401, headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${reason}"` } },
-    ),
-  });
+  return new HTTPException(401, { res: unauthorizedResponse(reason) });
 }
 
 /** 403: authenticated, but not allowed to do this. */

@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Session } from "../session/record.js";
 import type { SessionManager } from "../session/manager.js";
-import { forbidden, unauthorized } from "./errors.js";
+import { forbidden, unauthorizedResponse } from "./errors.js";
 import { MAX_TOKEN_LENGTH } from "../token/codec.js";
 
 export interface SessionUser {
@@ -65,10 +65,10 @@ export function sessionAuth(options: SessionAuthOptions): MiddlewareHandler<{ Va
   return createMiddleware<{ Variables: SessionVariables }>(async (c, next) => {
     const started = performance.now();
     const extracted = bearerToken(c.req.header("Authorization"));
-    if ("reason" in extracted) throw unauthorized(extracted.reason);
+    if ("reason" in extracted) return unauthorizedResponse(extracted.reason);
     const manager = await getManager(c);
     const result = await manager.validate(extracted.token, { fresh, waitUntil: waitUntilOf(c) });
-    if (!result.ok) throw unauthorized(result.reason);
+    if (!result.ok) return unauthorizedResponse(result.reason);
     c.set("session", result.session);
     c.set("user", toUser(result.session));
     const took = performance.now() - started;

@@ -15,7 +15,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { importAssertionKey, signAssertion } from "../gateway/assertion.js";
 import { compilePaths } from "../gateway/paths.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { jsonError, unauthorized } from "../middleware/errors.js";
+import { jsonError, unauthorizedResponse } from "../middleware/errors.js";
 import { bearerToken } from "../middleware/session-auth.js";
 import type { Session } from "../session/record.js";
 import { authorizeUpgrade } from "../ws/handshake.js";
@@ -24,9 +24,10 @@ import { watchSession } from "../ws/watch.js";
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded. */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
 
-export function gateway(deps: Deps): MiddlewareHandler<AppEnv> {
+/** The gateway middleware, or null when `ORIGIN_URL` is unset (then nothing is mounted at all). */
+export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
   const gw = deps.config.gateway;
-  if (!gw) return async (_c, next) => next();
+  if (!gw) return null;
   const protects = compilePaths(gw.paths);
   const key = importAssertionKey(gw.assertionKey);
 
@@ -61,9 +62,9 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> {
     }
 
     const extracted = bearerToken(c.req.header("Authorization"));
-    if ("reason" in extracted) throw unauthorized(extracted.reason);
+    if ("reason" in extracted) return unauthorizedResponse(extracted.reason);
     const result = await deps.sessions.validate(extracted.token, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
-    if (!result.ok) throw unauthorized(result.reason);
+    if (!result.ok) return unauthorizedResponse(result.reason);
 
     const method = c.req.method;
     let upstream: Response;
