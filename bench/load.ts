@@ -54,6 +54,8 @@ export interface CannonOptions {
    * autocannon instance per connection, all at once, results merged.
    */
   perConnection?: Record<string, string>[];
+  /** Headers made afresh for every request (e.g. a new forged token each time), merged over `headers`. */
+  headersFor?: () => Record<string, string>;
   body?: string;
   connections: number;
   durationS: number;
@@ -81,6 +83,9 @@ function cannonInstance(o: CannonOptions, headers: Record<string, string> | unde
         // The stop flag is only checked at each sample tick: 100 ms keeps fractional durations honest.
         sampleInt: 100,
         timeout: 10,
+        ...(o.headersFor
+          ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, ...o.headersFor!() } }) }] }
+          : {}),
       },
       (err, result) => {
         if (err) return reject(err);

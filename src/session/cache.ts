@@ -69,6 +69,8 @@ export interface SessionCacheOptions {
   negativeTtlMs?: number;
   /** Most entries kept (positive and negative together). @default 10000 */
   maxEntries?: number;
+  /** Most forged token strings remembered (see `rememberForged`). @default 1000 */
+  maxForged?: number;
   now: () => number;
 }
 
@@ -76,6 +78,14 @@ export class SessionCache {
   readonly ttlMs: number;
   readonly negativeTtlMs: number;
   private readonly lru: BoundedLru<string, CacheEntry>;
+  /**
+   * Token strings whose MAC did not verify. A MAC failure is a pure function of the string and
+   * this isolate's key ring, so the entry never goes stale and needs no TTL. It lets a client
+   * stuck resending one bad token (or a naive flood of one) skip the HMAC. Kept apart from the
+   * session entries on purpose: a flood of *distinct* forged tokens churns only this small LRU
+   * and can never evict a live session (which would turn it into store reads).
+   */
+  private readonly forged: BoundedLru<string, true>;
   /** sessionId → tokens cached for it, so a revocation can evict by id. */
   private readonly bySession = new Map<string, string>();
   private readonly now: () => number;
@@ -87,6 +97,16 @@ export class SessionCache {
     this.lru = new BoundedLru<string, CacheEntry>(Math.max(1, options.maxEntries ?? 10_000), (entry, token) => {
       if (entry.live && this.bySession.get(entry.session.id) === token) this.bySession.delete(entry.session.id);
     });
+    this.forged = new BoundedLru<string, true>(Math.max(1, options.maxForged ?? 1000));
+  }
+
+  /** True when this exact string already failed the MAC check in this isolate. */
+  isForged(token: string): boolean {
+    return this.forged.get(token) === true;
+  }
+
+  rememberForged(token: string): void {
+    this.forged.set(token, true);
   }
 
   get enabled(): boolean {
@@ -134,5 +154,6 @@ export class SessionCache {
   clear(): void {
     this.lru.clear();
     this.bySession.clear();
+    this.forged.clear();
   }
 }

@@ -173,8 +173,9 @@ export class SessionManager {
   }
 
   /**
-   * Validates a presented token. Order matters: shape and MAC first (a forged token costs no
-   * store command), then the edge cache, then one store read shared by concurrent callers.
+   * Validates a presented token: the edge cache (an exact string verified before), then strings
+   * known to be forged, then shape and MAC (a forged token costs no store command), then one
+   * store read shared by concurrent callers.
    */
   async validate(token: string, options: ValidateOptions = {}): Promise<ValidateResult> {
     if (!options.fresh) {
@@ -187,6 +188,7 @@ export class SessionManager {
         return { ok: true, session: cached.session, source: "hit", token };
       }
     }
+    if (this.cache.isForged(token)) return { ok: false, reason: "bad_signature" };
     const result = options.fresh ? await this.lookup(token, "fresh") : await this.sharedLookup(token);
     if (result.ok) this.maybeTouch(result.session, options.waitUntil);
     return result;
@@ -224,19 +226,22 @@ export class SessionManager {
 
   /** Waits, on this request's own timer, for a leader's outcome (null when the timer wins). */
   private async follow(flight: Flight): Promise<FlightOutcome> {
-    let timer: ReturnType<typeof setTimeout> | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await new Promise<FlightOutcome>((resolve) => {
       timer = setTimeout(() => resolve(null), this.followTimeoutMs);
       flight.followers.push(resolve);
     });
     // Cleared here, in this request's own continuation, never from the leader's.
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     return outcome;
   }
 
   private async lookup(token: string, source: LookupSource): Promise<ValidateResult> {
     const verified = await this.keyRing.verify(token);
-    if (!verified.ok) return verified;
+    if (!verified.ok) {
+      if (verified.reason === "bad_signature") this.cache.rememberForged(token);
+      return verified;
+    }
     const sessionId = await sessionIdFor(verified.id);
     const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
     if (!session) {

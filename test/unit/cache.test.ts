@@ -73,4 +73,14 @@ describe("SessionCache", () => {
     for (let i = 0; i < 5000; i++) cache.putLive(`l${i}`, session(`ls${i}`));
     expect(cache.size).toBe(100);
   });
+
+  it("remembers forged strings apart: a flood of distinct ones never evicts a live session", () => {
+    const cache = new SessionCache({ ttlMs: 1000, maxEntries: 10, maxForged: 50, now: () => 0 });
+    cache.putLive("good", session("s1"));
+    for (let i = 0; i < 10_000; i++) cache.rememberForged(`forged-${i}`);
+    expect(cache.get("good")?.live).toBe(true);
+    expect(cache.isForged("forged-9999")).toBe(true);
+    expect(cache.isForged("forged-0")).toBe(false); // bounded: the oldest went
+    expect(cache.isForged("good")).toBe(false);
+  });
 });
