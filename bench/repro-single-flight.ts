@@ -10,7 +10,7 @@
  *
  * Uses the deploy bundle in .tmp/bench-dist (run `npm run bench -- --quick` once first), the
  * embedded store in-process, and 127.0.0.1 only. Alternates 2 s of cached load on one token
- * with a burst of 50 fresh sessions × 10 simultaneous requests; prints the status codes of each
+ * with a burst of 200 fresh sessions (as the benchmark) × 10 simultaneous requests; prints the status codes of each
  * phase. Exits 1 if any burst request failed, 0 otherwise; stops by itself after 15 cycles
  * (about 40 s). The onset varies from run to run: usually within 5-10 cycles, sometimes later.
  */
@@ -74,7 +74,7 @@ try {
   if (me.status !== 200) throw new Error(`GET /api/me answered ${me.status}: ${me.body.slice(0, 200)}`);
   for (let cycle = 1; cycle <= CYCLES; cycle++) {
     const steady = await cannon({ url: `${url}/api/me`, headers: { Authorization: `Bearer ${one!.token}` }, connections: 10, durationS: 2, expectStatus: 200 });
-    const tokens = (await minter.mint(50)).map((m) => m.token);
+    const tokens = (await minter.mint(200)).map((m) => m.token);
     const b = await burst({ url: `${url}/api/me`, tokens, perSession: 10, parallelSessions: 5, agent });
     if (b.unexpected) failedBursts++;
     console.log(`cycle ${cycle}: one token ${JSON.stringify(steady.statusCodes)} · burst ${JSON.stringify(b.statusCodes)}${b.sampleError ? ` · ${b.sampleError.slice(0, 140)}` : ""}`);

@@ -86,23 +86,29 @@ export function defaultTouchInterval(idleTimeoutMs: number): number {
   return Math.max(Math.floor(idleTimeoutMs / 10), 60_000);
 }
 
-/** What a single-flight leader hands its followers: its answer, its failure, or nothing (timed out). */
-type FlightOutcome = { result: ValidateResult } | { error: unknown } | null;
+/** What a single-flight leader leaves for its followers: its answer or its failure. */
+type FlightOutcome = { result: ValidateResult } | { error: unknown };
 
 /**
- * One store read in progress for one token, and the requests waiting for it.
+ * One store read in progress for one token; `outcome` is set when it ends.
  *
- * Why not simply share the read's promise: in workerd a request that awaits a promise whose I/O
- * belongs to *another* request has no pending event of its own, and the runtime cancels it as
- * hung (a 500, "your Worker's code had hung"; reproduced under load by
- * bench/repro-single-flight.ts). So a follower waits on a promise it creates itself, kept alive
- * by its own timer; the leader resolves it with plain data (never an I/O object). If the leader
- * never answers (its request was cancelled, or the read hangs), the timer fires and the follower
+ * Followers poll this object on their own timers rather than awaiting anything the leader owns.
+ * In workerd a request must not depend on another request's promises: awaiting the leader's
+ * read leaves the follower with no pending event of its own (cancelled as hung, a 500), and a
+ * promise the leader resolves runs the follower's continuation in the leader's context (a 500,
+ * "Cannot perform I/O on behalf of a different request"). Both were reproduced under load by
+ * `npm run bench` and bench/repro-single-flight.ts. Plain data crosses requests safely (the
+ * edge cache relies on it too), so the leader only writes `outcome`; each follower wakes on its
+ * own timer, reads it, and carries on in its own context. If the leader never finishes (its
+ * request was cancelled, the read hangs), the follower gives up after `followTimeoutMs` and
  * reads the store itself: slower, never stuck.
  */
 interface Flight {
-  followers: ((outcome: FlightOutcome) => void)[];
+  outcome?: FlightOutcome;
 }
+
+/** Follower poll delays in ms: quick at first (a store read takes a few ms), then steady. */
+const FOLLOW_POLL_MS = [1, 1, 2, 2, 4, 4, 8];
 
 export class SessionManager {
   readonly policy: SessionPolicy;
@@ -208,32 +214,29 @@ export class SessionManager {
       // The leader did not answer in time: read for ourselves.
       return this.lookup(token, "miss");
     }
-    const own: Flight = { followers: [] };
+    const own: Flight = {};
     this.inflight.set(token, own);
-    let outcome: FlightOutcome = null;
     try {
       const result = await this.lookup(token, "miss");
-      outcome = { result };
+      own.outcome = { result };
       return result;
     } catch (error) {
-      outcome = { error };
+      own.outcome = { error };
       throw error;
     } finally {
       if (this.inflight.get(token) === own) this.inflight.delete(token);
-      for (const wake of own.followers) wake(outcome);
     }
   }
 
-  /** Waits, on this request's own timer, for a leader's outcome (null when the timer wins). */
-  private async follow(flight: Flight): Promise<FlightOutcome> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = await new Promise<FlightOutcome>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.followTimeoutMs);
-      flight.followers.push(resolve);
-    });
-    // Cleared here, in this request's own continuation, never from the leader's.
-    if (timer !== undefined) clearTimeout(timer);
-    return outcome;
+  /** Polls, on this request's own timers, for the leader's outcome; undefined after `followTimeoutMs`. */
+  private async follow(flight: Flight): Promise<FlightOutcome | undefined> {
+    let waited = 0;
+    for (let i = 0; !flight.outcome && waited < this.followTimeoutMs; i++) {
+      const ms = Math.min(FOLLOW_POLL_MS[Math.min(i, FOLLOW_POLL_MS.length - 1)]!, this.followTimeoutMs - waited);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      waited += ms;
+    }
+    return flight.outcome;
   }
 
   private async lookup(token: string, source: LookupSource): Promise<ValidateResult> {

@@ -1,0 +1,113 @@
+/**
+ * The session manager's own logic, against a key ring and a store the test controls (the real
+ * store is exercised by test/integration/): forged strings pay the HMAC once per isolate and
+ * never reach the store; concurrent misses share one read, its failure, and never wait forever.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { keySpace } from "../../src/session/keys.js";
+import { DEFAULT_POLICY, SessionManager } from "../../src/session/manager.js";
+import type { SessionStoreClient } from "../../src/session/store.js";
+import { createKeyRing, type KeyRing } from "../../src/token/key-ring.js";
+
+/** A store that must never be called: any use fails the test. */
+const untouchable = new Proxy({} as SessionStoreClient, {
+  get: (_t, name) => () => {
+    throw new Error(`store.${String(name)} called`);
+  },
+});
+
+async function countingRing(): Promise<{ ring: KeyRing; verifies: () => number }> {
+  const ring = await createKeyRing([{ kid: "k1", key: crypto.getRandomValues(new Uint8Array(32)) }]);
+  let n = 0;
+  return {
+    ring: { ...ring, signerKid: ring.signerKid, kids: ring.kids, issue: () => ring.issue(), verify: (t) => (n++, ring.verify(t)) },
+    verifies: () => n,
+  };
+}
+
+describe("forged tokens in the session manager", () => {
+  it("a repeated forged string is refused without a second MAC check; a distinct one is checked", async () => {
+    const { ring, verifies } = await countingRing();
+    const manager = new SessionManager({ store: untouchable, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY });
+    const { token } = await ring.issue();
+    // One MAC character changed, away from the end (the last one carries padding bits).
+    const flip = (t: string, at: number, to: string) => t.slice(0, at) + (t[at] === to ? "Z" : to) + t.slice(at + 1);
+    const forged = flip(token, token.length - 10, "A");
+    for (let i = 0; i < 5; i++) expect(await manager.validate(forged)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(verifies()).toBe(1);
+    expect(await manager.validate(forged, { fresh: true })).toEqual({ ok: false, reason: "bad_signature" });
+    expect(verifies()).toBe(1);
+    const other = flip(token, token.length - 11, "B");
+    expect(await manager.validate(other)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(verifies()).toBe(2);
+  });
+
+  it("malformed strings and unknown keys are not remembered (they are cheap to refuse anyway)", async () => {
+    const { ring, verifies } = await countingRing();
+    const manager = new SessionManager({ store: untouchable, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY });
+    const { token } = await ring.issue();
+    const unknownKid = token.replace("k1", "k9");
+    for (let i = 0; i < 3; i++) {
+      expect((await manager.validate("garbage")).ok).toBe(false);
+      expect((await manager.validate(unknownKid)).ok).toBe(false);
+    }
+    expect(verifies()).toBe(6);
+  });
+});
+
+describe("single-flight followers", () => {
+  /** A store whose GETs are answered by the test: each call is recorded with its resolvers. */
+  function controlledStore() {
+    const calls: { resolve: (v: string | null) => void; reject: (e: unknown) => void }[] = [];
+    const store = new Proxy({} as SessionStoreClient, {
+      get: (_t, name) =>
+        name === "get"
+          ? () => new Promise<string | null>((resolve, reject) => calls.push({ resolve, reject }))
+          : () => {
+              throw new Error(`store.${String(name)} called`);
+            },
+    });
+    return { store, calls };
+  }
+  const record = (now: number) =>
+    JSON.stringify([1, "u1", "u1@example.test", [], now, 0, 1_800_000, 43_200_000, "", ""]);
+
+  it("followers of a read take its answer: one store read for ten concurrent misses", async () => {
+    const { ring } = await countingRing();
+    const { store, calls } = controlledStore();
+    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 0 });
+    const { token } = await ring.issue();
+    const pending = Array.from({ length: 10 }, () => manager.validate(token));
+    await vi.waitFor(() => expect(calls.length).toBe(1));
+    calls[0]!.resolve(record(Date.now()));
+    const results = await Promise.all(pending);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(calls.length).toBe(1);
+  });
+
+  it("followers share the leader's failure (no second read during an outage)", async () => {
+    const { ring } = await countingRing();
+    const { store, calls } = controlledStore();
+    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY });
+    const { token } = await ring.issue();
+    const pending = Array.from({ length: 5 }, () => manager.validate(token).then(() => "resolved", (e: Error) => e.message));
+    await vi.waitFor(() => expect(calls.length).toBe(1));
+    calls[0]!.reject(new Error("store down"));
+    expect(await Promise.all(pending)).toEqual(Array(5).fill("store down"));
+    expect(calls.length).toBe(1);
+  });
+
+  it("a leader that never answers does not hold its followers: they read for themselves after followTimeoutMs", async () => {
+    const { ring } = await countingRing();
+    const { store, calls } = controlledStore();
+    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, followTimeoutMs: 50 });
+    const { token } = await ring.issue();
+    void manager.validate(token); // the leader: its read is never answered
+    await vi.waitFor(() => expect(calls.length).toBe(1));
+    const follower = manager.validate(token);
+    // After 50 ms the follower gives up waiting and issues its own read.
+    await vi.waitFor(() => expect(calls.length).toBe(2), { timeout: 1000 });
+    calls[1]!.resolve(record(Date.now()));
+    expect((await follower).ok).toBe(true);
+  });
+});
