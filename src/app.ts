@@ -3,9 +3,9 @@
  * Built per isolate from validated configuration (see index.ts), so nothing here reads `env`.
  */
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv, Deps } from "./deps.js";
+import { cors } from "./middleware/cors.js";
 import { storeUnavailableResponse } from "./middleware/errors.js";
 import { requestLog } from "./middleware/request-log.js";
 import { StoreUnavailableError } from "./session/store.js";
@@ -28,7 +28,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.use(
     // SPAs on other origins call with Bearer headers: no cookies, so no credentials mode.
     cors({
-      origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
+      origins: corsOrigins,
       allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
       exposeHeaders: ["Authorization", "WWW-Authenticate", "Retry-After", "Server-Timing"],

@@ -25,4 +25,24 @@ describe("CORS for SPAs on other origins", () => {
     const r = await call("/api/me", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "GET" } });
     expect(r.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
+
+  it("says Vary: Origin on every answer, and grants nothing to a request without an Origin", async () => {
+    const plain = await call("/api/hello");
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get("Vary")).toContain("Origin");
+    expect(plain.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const other = await call("/api/hello", { headers: { Origin: "https://evil.example" } });
+    expect(other.headers.get("Vary")).toContain("Origin");
+    expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(other.headers.get("Access-Control-Expose-Headers")).toBeNull();
+  });
+
+  it("adds its headers to refusals too (a 404, a 400 from a bad body)", async () => {
+    const missing = await call("/no/such/route", { headers: { Origin: "https://app.example" } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
+    const bad = await call("/auth/login", { method: "POST", body: "{not json", headers: { Origin: "https://app.example", "Content-Type": "application/json" } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
+  });
 });
