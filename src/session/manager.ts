@@ -211,7 +211,10 @@ export class SessionManager {
       const outcome = await this.follow(flight);
       if (outcome && "result" in outcome) return outcome.result;
       if (outcome) throw outcome.error;
-      // The leader did not answer in time: read for ourselves.
+      // The leader did not finish in time: its request was cancelled (its `finally` will never
+      // run) or its read is stuck. Forget its flight, so later misses do not wait on it too,
+      // and read for ourselves.
+      if (this.inflight.get(token) === flight) this.inflight.delete(token);
       return this.lookup(token, "miss");
     }
     const own: Flight = {};

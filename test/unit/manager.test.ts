@@ -100,7 +100,7 @@ describe("single-flight followers", () => {
   it("a leader that never answers does not hold its followers: they read for themselves after followTimeoutMs", async () => {
     const { ring } = await countingRing();
     const { store, calls } = controlledStore();
-    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, followTimeoutMs: 50 });
+    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 0, followTimeoutMs: 50 });
     const { token } = await ring.issue();
     void manager.validate(token); // the leader: its read is never answered
     await vi.waitFor(() => expect(calls.length).toBe(1));
@@ -109,5 +109,11 @@ describe("single-flight followers", () => {
     await vi.waitFor(() => expect(calls.length).toBe(2), { timeout: 1000 });
     calls[1]!.resolve(record(Date.now()));
     expect((await follower).ok).toBe(true);
+    // The silent leader's flight is forgotten: the next miss reads at once instead of waiting 50 ms.
+    const next = manager.validate(token);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls.length).toBe(3);
+    calls[2]!.resolve(record(Date.now()));
+    expect((await next).ok).toBe(true);
   });
 });
