@@ -53,8 +53,11 @@ export function cors(options: CorsOptions): MiddlewareHandler {
     try {
       res.headers.append("Vary", "Origin");
     } catch {
-      // Immutable headers (a response passed through as fetched): copy once, then add.
-      res = c.res = new Response(res.body, res);
+      // Immutable headers (a response passed through as fetched): copy once, then add. Read the
+      // copy back from `c.res`: Hono's setter stores a copy of what it is given, so headers
+      // added to the object assigned would be lost.
+      c.res = new Response(res.body, res);
+      res = c.res;
       res.headers.append("Vary", "Origin");
     }
     if (allow) {
