@@ -89,6 +89,7 @@ export class SessionCache {
   /** sessionId → tokens cached for it, so a revocation can evict by id. */
   private readonly bySession = new Map<string, string>();
   private readonly now: () => number;
+  private evictions = 0;
 
   constructor(options: SessionCacheOptions) {
     this.ttlMs = options.ttlMs;
@@ -107,6 +108,15 @@ export class SessionCache {
 
   rememberForged(token: string): void {
     this.forged.set(token, true);
+  }
+
+  /**
+   * Bumped by every `evictSession`. A store read that began under another generation may have
+   * seen a session that has ended since: its "live" answer must not be cached (see
+   * `SessionManager.lookup`).
+   */
+  get generation(): number {
+    return this.evictions;
   }
 
   get enabled(): boolean {
@@ -142,6 +152,8 @@ export class SessionCache {
 
   /** Evicts a session at once (logout, revocation handled by this isolate). */
   evictSession(sessionId: string): void {
+    // Even when no token of this session is cached here: a read of it may be in flight.
+    this.evictions++;
     const token = this.bySession.get(sessionId);
     if (token !== undefined) {
       this.bySession.delete(sessionId);

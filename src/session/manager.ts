@@ -105,6 +105,8 @@ type FlightOutcome = { result: ValidateResult } | { error: unknown };
  */
 interface Flight {
   outcome?: FlightOutcome;
+  /** The cache's eviction generation when the read began: a request arriving after a revocation does not follow it. */
+  generation: number;
 }
 
 /** Follower poll delays in ms: quick at first (a store read takes a few ms), then steady. */
@@ -207,7 +209,9 @@ export class SessionManager {
    */
   private async sharedLookup(token: string): Promise<ValidateResult> {
     const flight = this.inflight.get(token);
-    if (flight) {
+    // A flight that began before a revocation handled here may carry a stale "live": join only
+    // flights that began under the current generation, else read (and lead) anew.
+    if (flight && flight.generation === this.cache.generation) {
       const outcome = await this.follow(flight);
       if (outcome && "result" in outcome) return outcome.result;
       if (outcome) throw outcome.error;
@@ -217,7 +221,7 @@ export class SessionManager {
       if (this.inflight.get(token) === flight) this.inflight.delete(token);
       return this.lookup(token, "miss");
     }
-    const own: Flight = {};
+    const own: Flight = { generation: this.cache.generation };
     this.inflight.set(token, own);
     try {
       const result = await this.lookup(token, "miss");
@@ -243,6 +247,9 @@ export class SessionManager {
   }
 
   private async lookup(token: string, source: LookupSource): Promise<ValidateResult> {
+    // A session ended in this isolate while this read was in flight must not be cached as live
+    // afterwards (the store may have answered before the end, the answer arriving after it).
+    const generation = this.cache.generation;
     const verified = await this.keyRing.verify(token);
     if (!verified.ok) {
       if (verified.reason === "bad_signature") this.cache.rememberForged(token);
@@ -259,7 +266,7 @@ export class SessionManager {
       this.cache.putDead(token, "expired", sessionId);
       return check;
     }
-    this.cache.putLive(token, session);
+    if (this.cache.generation === generation) this.cache.putLive(token, session);
     return { ok: true, session, source, token };
   }
 
