@@ -40,6 +40,8 @@ export function encodeRecord(s: Session): string {
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const isStr = (v: unknown): v is string => typeof v === "string";
+/** A time a Date can hold (±8.64e15 ms): sums of finite offsets may overflow, or be no date at all. */
+const isTime = (t: number): boolean => Number.isFinite(t) && Math.abs(t) <= 8.64e15;
 
 /** Parses a stored record; anything malformed is `null` (treated as no session: fail closed). */
 export function decodeRecord(id: string, raw: string | null): Session | null {
@@ -54,6 +56,7 @@ export function decodeRecord(id: string, raw: string | null): Session | null {
   const [, userId, email, roles, c, l, i, a, device, ip, data] = r as unknown[];
   if (!isStr(userId) || !isStr(email) || !Array.isArray(roles) || !roles.every(isStr)) return null;
   if (!isNum(c) || !isNum(l) || !isNum(i) || !isNum(a) || !isStr(device) || !isStr(ip)) return null;
+  if (!isTime(c) || !isTime(c + l) || !isTime(c + i) || !isTime(c + a)) return null;
   const session: Session = {
     id,
     userId,
