@@ -109,6 +109,13 @@ interface Flight {
   generation: number;
 }
 
+/**
+ * Most flights tracked at once. A leader whose request is cancelled never removes its flight;
+ * past this bound the oldest is dropped. Harmless for a live one: its followers hold the object
+ * itself, only new requests stop joining it.
+ */
+const MAX_FLIGHTS = 1000;
+
 /** Follower poll delays in ms: quick at first (a store read takes a few ms), then steady. */
 const FOLLOW_POLL_MS = [1, 1, 2, 2, 4, 4, 8];
 
@@ -222,6 +229,7 @@ export class SessionManager {
       return this.lookup(token, "miss");
     }
     const own: Flight = { generation: this.cache.generation };
+    if (this.inflight.size >= MAX_FLIGHTS) this.inflight.delete(this.inflight.keys().next().value!);
     this.inflight.set(token, own);
     try {
       const result = await this.lookup(token, "miss");

@@ -116,4 +116,14 @@ describe("single-flight followers", () => {
     calls[2]!.resolve(record(Date.now()));
     expect((await next).ok).toBe(true);
   });
+
+  it("flights left by leaders that never finish stay bounded (a cancelled request never cleans up)", async () => {
+    const { ring } = await countingRing();
+    const { store, calls } = controlledStore();
+    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 0 });
+    const tokens = await Promise.all(Array.from({ length: 1500 }, () => ring.issue().then((t) => t.token)));
+    for (const t of tokens) void manager.validate(t); // every read is left unanswered
+    await vi.waitFor(() => expect(calls.length).toBe(1500));
+    expect((manager as unknown as { inflight: Map<string, unknown> }).inflight.size).toBe(1000);
+  });
 });
