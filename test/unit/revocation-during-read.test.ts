@@ -1,5 +1,5 @@
 /**
- * Review of the single-flight read (2026-11-30): a revocation handled by this isolate while a
+ * Single-flight reads and revocation: a revocation handled by this isolate while a
  * store read of the same token is in flight. The read may have been answered by the store before
  * the revocation (so it says "live"), but it reaches the manager after `ended()` evicted the
  * session. That late answer must not put a live entry back into the edge cache, and a request

@@ -1,5 +1,5 @@
 /**
- * Review of the single-flight read (2026-11-30), against the real store: a logout handled by
+ * Single-flight reads and revocation, against the real store: a logout handled by
  * this isolate while another request's read of the same token is in flight. The store answers
  * that read before the logout ("live"), but the answer reaches the worker only after the logout
  * (network latency on the way back). The late answer must not re-populate the edge cache with

@@ -1,5 +1,5 @@
 /**
- * Review of the own CORS middleware (2026-11-30): responses whose headers are immutable (a
+ * The CORS middleware on responses whose headers are immutable (a
  * `fetch()` result passed through as fetched, `Response.redirect()`) must get the same CORS
  * headers as any other response. The middleware copies such a response before adding its
  * headers; the copy must be the response Hono sends (hono/cors, which it replaced, did so).

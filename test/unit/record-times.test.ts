@@ -1,5 +1,5 @@
 /**
- * Review of the compact record (2026-11-30): times are stored as `createdAt` plus offsets. Each
+ * Compact record times: times are stored as `createdAt` plus offsets. Each
  * stored number is checked to be finite, but their sums were not: two finite numbers can add up
  * to Infinity (a session that never expires in code, ASVS 7.3.2) or to a time no Date can hold
  * (`new Date(t).toISOString()` throws: the session list answers 500). A hostile or corrupt record
