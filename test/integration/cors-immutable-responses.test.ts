@@ -1,7 +1,7 @@
 /**
- * The CORS middleware on responses whose headers are immutable (a
- * `fetch()` result passed through as fetched, `Response.redirect()`) must get the same CORS
- * headers as any other response. The middleware copies such a response before adding its
+ * The CORS middleware on responses whose headers are immutable (a `fetch()` result passed
+ * through as fetched, `Response.redirect()`): they must get the same CORS headers as any other
+ * response. The middleware copies such a response before adding its
  * headers; the copy must be the response Hono sends (hono/cors, which it replaced, did so).
  */
 import { env } from "cloudflare:test";
