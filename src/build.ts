@@ -10,7 +10,7 @@ import { createRateLimits } from "./auth/rate-limits.js";
 import { loadConfig, type Config, type Env } from "./config.js";
 import type { Deps } from "./deps.js";
 import { keySpace } from "./session/keys.js";
-import { SessionManager } from "./session/manager.js";
+import { followTimeoutFor, SessionManager } from "./session/manager.js";
 import { createUpstashStore } from "./session/store.js";
 import { createKeyRing } from "./token/key-ring.js";
 import { TicketStore } from "./session/tickets.js";
@@ -28,9 +28,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   const store = createUpstashStore({ url: config.store.url, token: config.store.token, timeoutMs: config.store.timeoutMs });
   const keys = keySpace(config.store.prefix);
   const keyRing = await createKeyRing(config.sessionKeys);
-  // Followers of a shared read wait a little longer than the read's own budget, so a failed
-  // read reaches them as that failure (503 at once) rather than as a second attempt.
-  const sessions = new SessionManager({ store, keyRing, keys, policy: config.policy, cacheTtlMs: config.cacheTtlMs, followTimeoutMs: config.store.timeoutMs + 100, now });
+  const sessions = new SessionManager({ store, keyRing, keys, policy: config.policy, cacheTtlMs: config.cacheTtlMs, followTimeoutMs: followTimeoutFor(config.store.timeoutMs), now });
   const sockets = new SocketRegistry();
   sessions.onEnded((ids) => sockets.closeSessions(ids));
   return {

@@ -3,7 +3,7 @@
  * ring and a session manager — from plain options, validated at creation.
  */
 import { keySpace } from "./session/keys.js";
-import { DEFAULT_POLICY, defaultTouchInterval, SessionManager, type SessionPolicy } from "./session/manager.js";
+import { DEFAULT_POLICY, defaultTouchInterval, followTimeoutFor, SessionManager, type SessionPolicy } from "./session/manager.js";
 import { createUpstashStore, type SessionStoreClient } from "./session/store.js";
 import { createKeyRing, parseKeyRing } from "./token/key-ring.js";
 
@@ -34,6 +34,6 @@ export async function createSessionLayer(o: SessionLayerOptions) {
   const idle = o.policy?.idleTimeoutMs ?? DEFAULT_POLICY.idleTimeoutMs;
   const policy: SessionPolicy = { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(idle), ...o.policy };
   const keys = keySpace(o.prefix ?? "es:");
-  const sessions = new SessionManager({ store, keyRing: await createKeyRing(ring.ok ? ring.entries : []), keys, policy, cacheTtlMs: o.cacheTtlMs, followTimeoutMs: (o.timeoutMs ?? 1000) + 100, now: o.now });
+  const sessions = new SessionManager({ store, keyRing: await createKeyRing(ring.ok ? ring.entries : []), keys, policy, cacheTtlMs: o.cacheTtlMs, followTimeoutMs: followTimeoutFor(o.timeoutMs ?? 1000), now: o.now });
   return { store, keys, sessions };
 }

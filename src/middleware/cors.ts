@@ -6,8 +6,9 @@
  * for every request and merge its headers into the real one afterwards. Measured on
  * `GET /api/hello` against a bare Hono app on the same workerd (interleaved autocannon runs):
  * 0.80× with `hono/cors`, 0.91× with this one. Here nothing happens before the handler, and
- * headers are added only to what it answered. Behaviour matches `hono/cors` for our options: any OPTIONS is answered 204 here,
- * an allowed origin is echoed, `Vary: Origin` is on every response.
+ * headers are added only to what it answered. Behaviour matches `hono/cors` for our options:
+ * any OPTIONS is answered 204 here, an allowed origin is echoed, `Vary: Origin` is on every
+ * response.
  */
 import type { MiddlewareHandler } from "hono";
 

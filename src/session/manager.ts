@@ -43,7 +43,7 @@ export interface SessionManagerOptions {
   /**
    * How long a request waits for another request's read of the same token before reading the
    * store itself (single-flight; see `Flight`). A little over the store timeout: past that, the
-   * leader's read has failed or its request is gone. @default 1100 (the store's 1 s budget + 100 ms)
+   * leader's read has failed or its request is gone. @default followTimeoutFor(1000), 1100 ms
    */
   followTimeoutMs?: number;
   /** The clock (ms since epoch). Tests pass a controllable one. @default Date.now */
@@ -82,6 +82,15 @@ export const DEFAULT_POLICY: SessionPolicy = {
   touchIntervalMs: 3 * 60_000,
 };
 
+/**
+ * How long single-flight followers wait for a leader: a little over the store's own budget per
+ * operation, so a failed read reaches them as that failure (a 503 at once) rather than as a
+ * second attempt of their own.
+ */
+export function followTimeoutFor(storeTimeoutMs: number): number {
+  return storeTimeoutMs + 100;
+}
+
 export function defaultTouchInterval(idleTimeoutMs: number): number {
   return Math.max(Math.floor(idleTimeoutMs / 10), 60_000);
 }
@@ -96,8 +105,8 @@ type FlightOutcome = { result: ValidateResult } | { error: unknown };
  * In workerd a request must not depend on another request's promises: awaiting the leader's
  * read leaves the follower with no pending event of its own (cancelled as hung, a 500), and a
  * promise the leader resolves runs the follower's continuation in the leader's context (a 500,
- * "Cannot perform I/O on behalf of a different request"). Both were reproduced under load by
- * `npm run bench` and bench/repro-single-flight.ts. Plain data crosses requests safely (the
+ * "Cannot perform I/O on behalf of a different request"). The first was reproduced by
+ * bench/repro-single-flight.ts, both by the benchmark's `burst` scenario (`npm run bench`). Plain data crosses requests safely (the
  * edge cache relies on it too), so the leader only writes `outcome`; each follower wakes on its
  * own timer, reads it, and carries on in its own context. If the leader never finishes (its
  * request was cancelled, the read hangs), the follower gives up after `followTimeoutMs` and
@@ -139,7 +148,7 @@ export class SessionManager {
     this.keys = options.keys;
     this.policy = options.policy;
     this.now = options.now ?? Date.now;
-    this.followTimeoutMs = options.followTimeoutMs ?? 1100;
+    this.followTimeoutMs = options.followTimeoutMs ?? followTimeoutFor(1000);
     this.cache = new SessionCache({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: options.cacheMaxEntries, now: this.now });
   }
 
