@@ -5,10 +5,9 @@
  * would spend 10,000 PBKDF2 derivations on nothing the benchmark measures.
  */
 import { newUserId } from "../src/auth/accounts.ts";
-import { keySpace } from "../src/session/keys.ts";
-import { DEFAULT_POLICY, defaultTouchInterval, SessionManager } from "../src/session/manager.ts";
-import { createUpstashStore } from "../src/session/store.ts";
-import { createKeyRing, parseKeyRing } from "../src/token/key-ring.ts";
+import { assembleCore } from "../src/assemble.ts";
+import { DEFAULT_POLICY } from "../src/session/manager.ts";
+import { parseKeyRing } from "../src/token/key-ring.ts";
 import { createClient } from "redis";
 
 /** A current desktop browser's User-Agent; the worker stores a short label of it ("Chrome 136 on macOS"). */
@@ -30,11 +29,10 @@ export interface Minted {
 export async function sessionMinter(target: MintTarget) {
   const ring = parseKeyRing(target.sessionKeys);
   if (!ring.ok) throw new Error(`bench: bad SESSION_KEYS: ${ring.problems.join("; ")}`);
-  const store = createUpstashStore({ url: target.url, token: target.token, timeoutMs: 5000 });
-  const keys = keySpace(target.prefix);
-  // The worker's defaults (SESSION_IDLE_TIMEOUT 30 m, SESSION_ABSOLUTE_TIMEOUT 12 h, 20 per user).
-  const policy = { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(DEFAULT_POLICY.idleTimeoutMs) };
-  const manager = new SessionManager({ store, keyRing: await createKeyRing(ring.entries), keys, policy });
+  // The worker's own assembly and defaults (SESSION_IDLE_TIMEOUT 30 m, SESSION_ABSOLUTE_TIMEOUT 12 h, 20 per user).
+  const core = await assembleCore({ store: { url: target.url, token: target.token }, storeTimeoutMs: 5000, sessionKeys: ring.entries, prefix: target.prefix, policy: DEFAULT_POLICY });
+  const manager = core.sessions;
+  const keys = core.keys;
   let serial = 0;
 
   /** `n` sessions, each for a new user (the worst case for the per-user index), `concurrency` at a time. */

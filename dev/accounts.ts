@@ -4,8 +4,8 @@
  */
 import { AccountStore } from "../src/auth/accounts.ts";
 import { createPasswordHasher } from "../src/auth/password.ts";
-import { keySpace } from "../src/session/keys.ts";
-import { createUpstashStore } from "../src/session/store.ts";
+import { keySpace } from "../src/store/keys.ts";
+import { createUpstashStore } from "../src/store/redis.ts";
 
 export interface StoreTarget {
   url: string;

@@ -21,7 +21,7 @@ export async function createMountedApp(env: MountEnv) {
   });
   const app = new Hono<{ Variables: SessionVariables }>();
   app.get("/public", (c) => c.text("anyone"));
-  app.use("/private/*", sessionAuth({ manager: layer.sessions }));
+  app.use("/private/*", sessionAuth(layer));
   app.get("/private/whoami", (c) => c.json({ id: c.var.user.id, email: c.var.user.email, session: c.var.session.id }));
   app.get("/private/admin", requireRole("admin"), (c) => c.json({ ok: true }));
   return app;

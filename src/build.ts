@@ -4,16 +4,13 @@
  * 500, and the log says the same (never a silent default secret).
  */
 import { createApp, type App } from "./app.js";
+import { assembleCore } from "./assemble.js";
 import { AccountStore } from "./auth/accounts.js";
 import { createPasswordHasher } from "./auth/password.js";
 import { createRateLimits } from "./auth/rate-limits.js";
 import { loadConfig, type Config, type Env } from "./config.js";
 import type { Deps } from "./deps.js";
-import { keySpace } from "./session/keys.js";
-import { followTimeoutFor, SessionManager } from "./session/manager.js";
-import { createUpstashStore } from "./session/store.js";
-import { createKeyRing } from "./token/key-ring.js";
-import { TicketStore } from "./session/tickets.js";
+import { createUpstashStore } from "./store/redis.js";
 import { SocketRegistry } from "./ws/registry.js";
 
 export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: () => Response };
@@ -24,31 +21,33 @@ export interface BuildOverrides {
 }
 
 export async function buildDeps(config: Config, overrides: BuildOverrides = {}): Promise<Deps> {
-  const now = overrides.now ?? Date.now;
+  // One client for sessions, accounts and the rate limiter.
   const store = createUpstashStore({ url: config.store.url, token: config.store.token, timeoutMs: config.store.timeoutMs });
-  const keys = keySpace(config.store.prefix);
-  const keyRing = await createKeyRing(config.sessionKeys);
-  const sessions = new SessionManager({ store, keyRing, keys, policy: config.policy, cacheTtlMs: config.cacheTtlMs, followTimeoutMs: followTimeoutFor(config.store.timeoutMs), now });
-  const sockets = new SocketRegistry();
-  sessions.onEnded((ids) => sockets.closeSessions(ids));
-  return {
-    config,
+  const core = await assembleCore({
     store,
-    keys,
-    sessions,
-    accounts: new AccountStore(store, keys, now),
+    storeTimeoutMs: config.store.timeoutMs,
+    sessionKeys: config.sessionKeys,
+    prefix: config.store.prefix,
+    policy: config.policy,
+    cacheTtlMs: config.cacheTtlMs,
+    ticketTtlMs: config.ws.ticketTtlMs,
+    now: overrides.now,
+  });
+  const sockets = new SocketRegistry();
+  core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
+  const rl = config.rateLimits;
+  return {
+    ...core,
+    config,
+    accounts: new AccountStore(store, core.keys, core.now),
     passwords: await createPasswordHasher(config.pepper),
     rateLimits: createRateLimits({
-      url: config.store.url,
-      token: config.store.token,
-      timeoutMs: config.store.timeoutMs,
-      prefix: keys.rateLimit,
-      rules: { loginAccount: config.rateLimits.loginPerAccount, loginIp: config.rateLimits.loginPerIp, registerIp: config.rateLimits.registerPerIp },
-      now,
+      redis: store.redis,
+      prefix: core.keys.rateLimit,
+      rules: { loginAccount: rl.loginPerAccount, loginIp: rl.loginPerIp, registerIp: rl.registerPerIp },
+      now: core.now,
     }),
-    tickets: new TicketStore(store, keys, config.ws.ticketTtlMs),
     sockets,
-    now,
   };
 }
 
@@ -61,5 +60,5 @@ export async function build(env: Env, overrides: BuildOverrides = {}): Promise<B
   }
   for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
   const deps = await buildDeps(loaded.config, overrides);
-  return { ok: true, app: createApp(deps, loaded.config.requestLog ? {} : { log: null }), deps };
+  return { ok: true, app: createApp(deps), deps };
 }

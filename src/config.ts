@@ -1,11 +1,13 @@
 /**
  * Environment → validated configuration. Every problem is named at once (never a silent
  * default secret); outside development a bad configuration makes every request answer 500
- * with that message, and the log says it too.
+ * with that message, and the log says it too. Defaults come from defaults.ts.
  */
 import { parseKeyRing } from "./token/key-ring.js";
 import { parseDuration } from "./util/duration.js";
-import { defaultTouchInterval, type SessionPolicy } from "./session/manager.js";
+import { MAX_TICKET_TTL_MS } from "./session/tickets.js";
+import { DEFAULTS, defaultTouchInterval } from "./defaults.js";
+import type { SessionPolicy } from "./session/manager.js";
 
 export interface Env {
   ENVIRONMENT?: string;
@@ -34,6 +36,7 @@ export interface Env {
   GATEWAY_ASSERTION_KEY?: string;
   GATEWAY_FORWARD_AUTHORIZATION?: string;
   REQUEST_LOG?: string;
+  SERVER_TIMING?: string;
   ASSETS?: Fetcher;
 }
 
@@ -62,6 +65,8 @@ export interface Config {
   gateway: { originUrl: string; paths: string[]; assertionKey: string; forwardAuthorization: boolean } | null;
   /** One JSON line per request on stdout. */
   requestLog: boolean;
+  /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
+  serverTiming: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
@@ -138,11 +143,11 @@ export function loadConfig(env: Env): ConfigResult {
   else if (environment === "production" && url.startsWith("http://") && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url + "/")) problems.push("UPSTASH_REDIS_REST_URL must use https outside loopback in production");
   if (!env.UPSTASH_REDIS_REST_TOKEN) problems.push("UPSTASH_REDIS_REST_TOKEN is missing");
 
-  const signup = env.SIGNUP ?? (dev ? "open" : "closed");
+  const signup = env.SIGNUP ?? (dev ? "open" : DEFAULTS.signup);
   if (signup !== "open" && signup !== "closed") problems.push(`SIGNUP must be open or closed (got "${signup}")`);
 
-  const idleTimeoutMs = duration("SESSION_IDLE_TIMEOUT", "30 m", 1000);
-  const absoluteTimeoutMs = duration("SESSION_ABSOLUTE_TIMEOUT", "12 h", 1000);
+  const idleTimeoutMs = duration("SESSION_IDLE_TIMEOUT", DEFAULTS.idleTimeout, 1000);
+  const absoluteTimeoutMs = duration("SESSION_ABSOLUTE_TIMEOUT", DEFAULTS.absoluteTimeout, 1000);
   if (absoluteTimeoutMs < idleTimeoutMs) problems.push("SESSION_ABSOLUTE_TIMEOUT must not be shorter than SESSION_IDLE_TIMEOUT");
   const touchIntervalMs = env.SESSION_TOUCH_INTERVAL ? duration("SESSION_TOUCH_INTERVAL", "3 m") : defaultTouchInterval(idleTimeoutMs);
 
@@ -150,7 +155,8 @@ export function loadConfig(env: Env): ConfigResult {
   const badOrigin = [...corsOrigins, ...list(env.WS_ALLOWED_ORIGINS)].filter((o) => o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o));
   if (badOrigin.length) problems.push(`CORS_ORIGINS / WS_ALLOWED_ORIGINS entries must be origins like https://app.example (got ${badOrigin.map((o) => `"${o}"`).join(", ")})`);
   if (corsOrigins.includes("*")) problems.push("CORS_ORIGINS may not be * (list the SPA origins)");
-  const wsQuery = env.WS_QUERY_SESSION_TOKEN ?? "deny";
+  const wsQuery = env.WS_QUERY_SESSION_TOKEN ?? DEFAULTS.wsQuerySessionToken;
+  if (env.SERVER_TIMING && env.SERVER_TIMING !== "on" && env.SERVER_TIMING !== "off") problems.push(`SERVER_TIMING must be on or off (got "${env.SERVER_TIMING}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
   let gateway: Config["gateway"] = null;
@@ -175,31 +181,32 @@ export function loadConfig(env: Env): ConfigResult {
     store: {
       url,
       token: env.UPSTASH_REDIS_REST_TOKEN ?? "",
-      timeoutMs: integer("STORE_TIMEOUT_MS", 1000, 50, 1500),
-      prefix: env.STORE_PREFIX ?? "es:",
+      timeoutMs: integer("STORE_TIMEOUT_MS", DEFAULTS.storeTimeoutMs, 50, 1500),
+      prefix: env.STORE_PREFIX ?? DEFAULTS.storePrefix,
     },
     signup: signup === "open" ? "open" : "closed",
     policy: {
       idleTimeoutMs,
       absoluteTimeoutMs,
-      maxSessionsPerUser: integer("SESSION_MAX_PER_USER", 20, 1, 1000),
+      maxSessionsPerUser: integer("SESSION_MAX_PER_USER", DEFAULTS.maxSessionsPerUser, 1, 1000),
       touchIntervalMs,
     },
-    cacheTtlMs: duration("SESSION_CACHE_TTL", "1 s"),
+    cacheTtlMs: duration("SESSION_CACHE_TTL", DEFAULTS.cacheTtl),
     corsOrigins,
     ws: {
       allowedOrigins: env.WS_ALLOWED_ORIGINS ? list(env.WS_ALLOWED_ORIGINS) : corsOrigins,
       querySessionToken: wsQuery === "allow",
-      recheckIntervalMs: duration("WS_RECHECK_INTERVAL", "30 s", 100),
-      ticketTtlMs: Math.min(duration("WS_TICKET_TTL", "30 s", 1000), 30_000),
+      recheckIntervalMs: duration("WS_RECHECK_INTERVAL", DEFAULTS.wsRecheckInterval, 100),
+      ticketTtlMs: Math.min(duration("WS_TICKET_TTL", DEFAULTS.wsTicketTtl, 1000), MAX_TICKET_TTL_MS),
     },
     rateLimits: {
-      loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", "100 / 1 h"),
-      loginPerIp: rule("RATE_LIMIT_LOGIN_IP", "300 / 1 h"),
-      registerPerIp: rule("RATE_LIMIT_REGISTER_IP", "20 / 1 h"),
+      loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),
+      loginPerIp: rule("RATE_LIMIT_LOGIN_IP", DEFAULTS.rateLimitLoginIp),
+      registerPerIp: rule("RATE_LIMIT_REGISTER_IP", DEFAULTS.rateLimitRegisterIp),
     },
     gateway,
     requestLog: env.REQUEST_LOG !== "off",
+    serverTiming: env.SERVER_TIMING ? env.SERVER_TIMING === "on" : environment !== "production",
   };
   return problems.length ? { ok: false, problems } : { ok: true, config, warnings };
 }

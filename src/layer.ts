@@ -1,17 +1,20 @@
 /**
- * `createSessionLayer()`: the least a Hono app needs to verify sessions — a store client, a key
- * ring and a session manager — from plain options, validated at creation.
+ * `createSessionLayer()`: the session layer from plain options, validated at creation, for a Hono
+ * app of your own. Built by the same `assembleCore()` as the worker, with the same defaults
+ * (defaults.ts). Mount `sessionAuth(layer)` to verify requests.
  */
-import { keySpace } from "./session/keys.js";
-import { DEFAULT_POLICY, defaultTouchInterval, followTimeoutFor, SessionManager, type SessionPolicy } from "./session/manager.js";
-import { createUpstashStore, type SessionStoreClient } from "./session/store.js";
-import { createKeyRing, parseKeyRing } from "./token/key-ring.js";
+import { assembleCore, type SessionCore } from "./assemble.js";
+import { DEFAULTS, defaultTouchInterval } from "./defaults.js";
+import { DEFAULT_POLICY, type SessionPolicy } from "./session/manager.js";
+import type { RedisStore } from "./store/redis.js";
+import { parseKeyRing } from "./token/key-ring.js";
+import { parseDuration } from "./util/duration.js";
 
 export interface SessionLayerOptions {
   /** Upstash REST URL and token, or a store client of your own. */
   url?: string;
   token?: string;
-  store?: SessionStoreClient;
+  store?: RedisStore;
   /** `kid:key[,kid:key…]` — the same value the issuing worker uses. */
   sessionKeys: string;
   /** Key prefix in the store. @default "es:" */
@@ -25,15 +28,21 @@ export interface SessionLayerOptions {
   now?: () => number;
 }
 
-export async function createSessionLayer(o: SessionLayerOptions) {
+export type SessionLayer = SessionCore;
+
+export async function createSessionLayer(o: SessionLayerOptions): Promise<SessionLayer> {
   const ring = parseKeyRing(o.sessionKeys);
   const problems = ring.ok ? [] : [...ring.problems];
   if (!o.store && (!o.url || !o.token)) problems.push("url and token (or store) are required");
-  if (problems.length) throw new Error(`createSessionLayer: ${problems.join("; ")}`);
-  const store = o.store ?? createUpstashStore({ url: o.url!, token: o.token!, timeoutMs: o.timeoutMs });
+  if (problems.length || !ring.ok) throw new Error(`createSessionLayer: ${problems.join("; ")}`);
   const idle = o.policy?.idleTimeoutMs ?? DEFAULT_POLICY.idleTimeoutMs;
-  const policy: SessionPolicy = { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(idle), ...o.policy };
-  const keys = keySpace(o.prefix ?? "es:");
-  const sessions = new SessionManager({ store, keyRing: await createKeyRing(ring.ok ? ring.entries : []), keys, policy, cacheTtlMs: o.cacheTtlMs, followTimeoutMs: followTimeoutFor(o.timeoutMs ?? 1000), now: o.now });
-  return { store, keys, sessions };
+  return assembleCore({
+    store: o.store ?? { url: o.url!, token: o.token! },
+    storeTimeoutMs: o.timeoutMs,
+    sessionKeys: ring.entries,
+    prefix: o.prefix,
+    policy: { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(idle), ...o.policy },
+    cacheTtlMs: o.cacheTtlMs ?? parseDuration(DEFAULTS.cacheTtl)!,
+    now: o.now,
+  });
 }

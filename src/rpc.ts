@@ -10,15 +10,12 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { appFor } from "./app-for.js";
 import type { Env } from "./config.js";
-import type { SessionUser } from "./middleware/session-auth.js";
-import type { InvalidReason } from "./session/manager.js";
+import type { RpcRefusalReason, SessionUser } from "./protocol.js";
 import type { Session } from "./session/record.js";
 import { SESSION_ID } from "./session/record.js";
-import { StoreUnavailableError } from "./session/store.js";
+import { StoreError } from "./store/redis.js";
 
-export type VerifyResponse =
-  | { ok: true; session: Session; user: SessionUser }
-  | { ok: false; reason: InvalidReason | "missing" | "store_unavailable" | "misconfigured" };
+export type VerifyResponse = { ok: true; session: Session; user: SessionUser } | { ok: false; reason: RpcRefusalReason };
 
 export class SessionVerifier extends WorkerEntrypoint<Env> {
   private async deps() {
@@ -32,11 +29,13 @@ export class SessionVerifier extends WorkerEntrypoint<Env> {
     const deps = await this.deps();
     if (!deps) return { ok: false, reason: "misconfigured" };
     try {
-      const r = await deps.sessions.validate(token, { waitUntil: (p) => this.ctx.waitUntil(p) });
+      const r = await deps.reader.read(token);
       if (!r.ok) return { ok: false, reason: r.reason };
+      const write = deps.sessions.touch(r.session);
+      if (write) this.ctx.waitUntil(write);
       return { ok: true, session: r.session, user: { id: r.session.userId, email: r.session.email, roles: r.session.roles } };
     } catch (error) {
-      if (error instanceof StoreUnavailableError) return { ok: false, reason: "store_unavailable" };
+      if (error instanceof StoreError) return { ok: false, reason: "store_unavailable" };
       throw error;
     }
   }

@@ -3,8 +3,9 @@
  * version), `e:<email>` maps a normalised email to its user id. Accounts are the product's
  * durable data and carry no TTL; everything session-shaped does.
  */
-import type { KeySpace } from "../session/keys.js";
-import type { SessionStoreClient, StoreScript } from "../session/store.js";
+import type { KeySpace } from "../store/keys.js";
+import type { RedisStore } from "../store/redis.js";
+import { CHANGE_PASSWORD, FIND_BY_EMAIL, REGISTER, SET_DISABLED } from "../store/scripts.js";
 import { encodeBase64url, randomBytes } from "../util/base64url.js";
 
 export interface Account {
@@ -17,42 +18,6 @@ export interface Account {
   credentialVersion: string;
   createdAt: number;
 }
-
-const REGISTER: StoreScript = {
-  name: "register-account",
-  source: `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
-redis.call('HSET', KEYS[2], 'email', ARGV[2], 'hash', ARGV[3], 'roles', ARGV[4], 'disabled', '0', 'ver', '1', 'created', ARGV[5])
-return 1
-`,
-};
-
-const FIND_BY_EMAIL: StoreScript = {
-  name: "find-account",
-  source: `
-local id = redis.call('GET', KEYS[1])
-if not id then return false end
-return {id, redis.call('HGETALL', ARGV[1] .. id)}
-`,
-};
-
-const CHANGE_PASSWORD: StoreScript = {
-  name: "change-password",
-  source: `
-if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'hash', ARGV[2], 'ver', ARGV[3])
-return 1
-`,
-};
-
-const SET_DISABLED: StoreScript = {
-  name: "set-disabled",
-  source: `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
-return 1
-`,
-};
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -83,7 +48,7 @@ function pairs(flat: unknown[]): Record<string, string> {
 
 export class AccountStore {
   constructor(
-    private readonly store: SessionStoreClient,
+    private readonly store: RedisStore,
     private readonly keys: KeySpace,
     private readonly now: () => number = Date.now,
   ) {}

@@ -5,9 +5,9 @@
  * cannot answer, the login is denied (503).
  */
 import { Ratelimit } from "@upstash/ratelimit";
-import { Redis } from "@upstash/redis/cloudflare";
+import type { Redis } from "@upstash/redis/cloudflare";
 import type { RateLimitRule } from "../config.js";
-import { StoreUnavailableError } from "../session/store.js";
+import { StoreError } from "../store/redis.js";
 
 export type LimitKind = "loginAccount" | "loginIp" | "registerIp";
 
@@ -16,7 +16,7 @@ export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: numbe
 export interface RateLimits {
   /**
    * Counts one event, atomically with the decision: of N concurrent hits at most the remaining
-   * budget are allowed. A refused hit does not count. Throws StoreUnavailableError when the
+   * budget are allowed. A refused hit does not count. Throws StoreError when the
    * limiter cannot answer.
    */
   hit(kind: LimitKind, key: string): Promise<LimitDecision>;
@@ -25,23 +25,15 @@ export interface RateLimits {
 }
 
 export interface RateLimitsOptions {
-  url: string;
-  token: string;
-  timeoutMs: number;
+  /** The session store's own client (store/redis.ts): one client, one timeout budget per isolate. */
+  redis: Redis;
   prefix: string;
   rules: Record<LimitKind, RateLimitRule>;
   now?: () => number;
 }
 
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
-  const redis = new Redis({
-    url: options.url,
-    token: options.token,
-    retry: { retries: 1, backoff: () => 25 },
-    signal: () => AbortSignal.timeout(options.timeoutMs),
-    enableTelemetry: false,
-    enableAutoPipelining: false,
-  });
+  const redis = options.redis;
   const limiters = Object.fromEntries(
     (Object.keys(options.rules) as LimitKind[]).map((kind) => {
       const rule = options.rules[kind];
@@ -69,7 +61,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
         const r = await limiters[kind].limit(key);
         return decide(r.success, r.reset);
       } catch (error) {
-        throw new StoreUnavailableError(error);
+        throw new StoreError(error);
       }
     },
     async refund(kind, key) {
@@ -77,7 +69,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
         // A negative rate skips the check and decrements the current window's counter.
         await limiters[kind].limit(key, { rate: -1 });
       } catch (error) {
-        throw new StoreUnavailableError(error);
+        throw new StoreError(error);
       }
     },
   };

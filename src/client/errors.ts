@@ -16,7 +16,13 @@ export class SessionClientError extends Error {
   override readonly name: string = "SessionClientError";
   /** The HTTP status; 0 when the request itself failed (network error, aborted). */
   readonly status: number;
-  /** The worker's `error` code (`invalid_credentials`, `rate_limited`, …), or `http_<status>`. */
+  /**
+   * The worker's `error` code, or `http_<status>` when the body had none. The worker sends only
+   * these (`ERROR_CODES` in protocol.ts, checked by test/node/vocabulary.test.ts):
+   * `invalid_request`, `invalid_json`, `unauthorized`, `invalid_credentials`, `forbidden`,
+   * `not_found`, `conflict`, `email_taken`, `payload_too_large`, `upgrade_required`,
+   * `rate_limited`, `internal`, `misconfigured`, `bad_gateway`, `session_store_unavailable`.
+   */
   readonly code: string;
   /** The worker's `reason`, when it gave one (`expired`, `revoked`, `malformed`, …). */
   readonly reason: string | undefined;

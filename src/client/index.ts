@@ -25,12 +25,9 @@ import { errorFromResponse, parseErrorBody, readJson, SessionClientError, StoreU
 
 export { SessionClientError, StoreUnavailableError, UnauthorizedError, type ErrorBody } from "./errors.js";
 
-/** The signed-in user, as the worker describes it. */
-export interface SessionUser {
-  id: string;
-  email: string;
-  roles: string[];
-}
+import { TICKET_PROTOCOL, type SessionUser } from "../protocol.js";
+
+export { TICKET_PROTOCOL, ERROR_CODES, UNAUTHORIZED_REASONS, type ErrorCode, type SessionUser, type UnauthorizedReason } from "../protocol.js";
 
 /** What `POST /auth/login` and `POST /auth/register` answer. */
 export interface SessionGrant {
@@ -126,7 +123,7 @@ export interface SessionClient {
   /**
    * Signs in (`POST /auth/login`), keeps the token and emits `login`. Throws
    * `SessionClientError` on refusal: `invalid_credentials` (401), `rate_limited` (429, with
-   * `retryAfter`), `invalid_body` (400), `session_store_unavailable` (503,
+   * `retryAfter`), `invalid_request` or `invalid_json` (400), `session_store_unavailable` (503,
    * `StoreUnavailableError`). A token held before is replaced, not ended: `logout()` first.
    */
   login(email: string, password: string): Promise<SessionGrant>;
@@ -169,8 +166,6 @@ export interface SessionClient {
 }
 
 /** The subprotocol naming the ticket pair; the worker echoes it back. */
-export const TICKET_PROTOCOL = "session";
-
 interface Held {
   token: string;
   user: SessionUser;

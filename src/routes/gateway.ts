@@ -14,11 +14,12 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { importAssertionKey, signAssertion } from "../gateway/assertion.js";
 import { compilePaths } from "../gateway/paths.js";
+import { authenticate } from "../credentials/authenticate.js";
+import { bearerSource } from "../credentials/sources.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { jsonError, unauthorizedResponse } from "../middleware/errors.js";
-import { bearerToken } from "../middleware/session-auth.js";
+import { jsonError, refusalResponse } from "../http/responses.js";
 import type { Session } from "../session/record.js";
-import { authorizeUpgrade } from "../ws/handshake.js";
+import { authorizeUpgrade, isUpgrade } from "../ws/handshake.js";
 import { watchSession } from "../ws/watch.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded. */
@@ -30,6 +31,9 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
   if (!gw) return null;
   const protects = compilePaths(gw.paths);
   const key = importAssertionKey(gw.assertionKey);
+  const credentials = { ...deps, allowTokenInUrl: deps.config.ws.querySessionToken };
+  const handshake = { allowedOrigins: deps.config.ws.allowedOrigins };
+  const httpAuth = { sources: [bearerSource] };
 
   async function originHeaders(c: Context<AppEnv>, session: Session, path: string): Promise<Headers> {
     const headers = new Headers(c.req.raw.headers);
@@ -53,18 +57,17 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
     if (!protects(url.pathname)) return next();
     const target = gw.originUrl + url.pathname + url.search;
 
-    if ((c.req.header("Upgrade") ?? "").toLowerCase() === "websocket") {
-      const grant = await authorizeUpgrade(c);
+    if (isUpgrade(c)) {
+      const grant = await authorizeUpgrade(c, credentials, handshake);
+      if (!grant.ok) return refusalResponse(grant.refusal);
       const headers = await originHeaders(c, grant.session, url.pathname);
       headers.delete("sec-websocket-protocol"); // the ticket pair was ours, not the origin's
       headers.set("Upgrade", "websocket");
       return relaySocket(deps, target, headers, grant.session, grant.protocol);
     }
 
-    const extracted = bearerToken(c.req.header("Authorization"));
-    if ("reason" in extracted) return unauthorizedResponse(extracted.reason);
-    const result = await deps.sessions.validate(extracted.token, { waitUntil: (p) => c.executionCtx.waitUntil(p) });
-    if (!result.ok) return unauthorizedResponse(result.reason);
+    const result = await authenticate(c, deps, httpAuth);
+    if (!result.ok) return refusalResponse(result.refusal);
 
     const method = c.req.method;
     let upstream: Response;
@@ -76,7 +79,7 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
         redirect: "manual",
       });
     } catch {
-      throw jsonError(502, "bad_gateway");
+      throw jsonError("bad_gateway");
     }
     // Stream the origin's response through as it is.
     return new Response(upstream.body, upstream);
@@ -88,10 +91,10 @@ async function relaySocket(deps: Deps, target: string, headers: Headers, session
   try {
     originRes = await fetch(target, { headers });
   } catch {
-    throw jsonError(502, "bad_gateway");
+    throw jsonError("bad_gateway");
   }
   const origin = originRes.webSocket;
-  if (!origin) throw jsonError(502, "bad_gateway", { message: `origin answered ${originRes.status} to the upgrade` });
+  if (!origin) throw jsonError("bad_gateway", { message: `origin answered ${originRes.status} to the upgrade` });
   origin.accept();
   const pair = new WebSocketPair();
   const client = pair[0];

@@ -3,48 +3,49 @@
  * session (ASVS 4.4.4); `GET /ws` is the demo socket — hello, then echo — closed with 4401 when
  * its session ends.
  */
-import { Hono, type Context } from "hono";
-import type { AppEnv } from "../deps.js";
-import { sessionAuth, toUser } from "../middleware/session-auth.js";
+import { Hono } from "hono";
+import { sessionAuth } from "../credentials/session-auth.js";
+import type { AppEnv, Deps } from "../deps.js";
+import { refusalResponse } from "../http/responses.js";
 import { authorizeUpgrade } from "../ws/handshake.js";
 import { watchSession } from "../ws/watch.js";
 
 /** Largest message the demo socket echoes; bigger ones close it with 1009 (message too big). */
 export const MAX_WS_MESSAGE = 64 * 1024;
 
-export const wsRoutes = new Hono<AppEnv>()
-  .post("/auth/ws-ticket", sessionAuth({ manager: (c) => (c as Context<AppEnv>).get("deps").sessions, fresh: true }), async (c) => {
-    const { tickets } = c.get("deps");
-    const ticket = await tickets.issue({ sessionId: c.var.session.id, userId: c.var.user.id });
-    c.header("Cache-Control", "no-store");
-    return c.json({ ticket, expiresIn: tickets.ttlSeconds });
-  })
-  .get("/ws", async (c) => {
-    const grant = await authorizeUpgrade(c);
-    const { sessions, sockets, config } = c.get("deps");
-    const pair = new WebSocketPair();
-    const client = pair[0];
-    const server = pair[1];
-    server.accept();
-    server.send(JSON.stringify({ type: "hello", user: toUser(grant.session) }));
-    server.addEventListener("message", (event) => {
-      const raw = typeof event.data === "string" ? event.data : null;
-      if (raw === null || raw.length > MAX_WS_MESSAGE) {
-        server.close(1009, "message_too_big");
-        return;
-      }
-      let data: unknown = raw;
-      try {
-        data = JSON.parse(raw);
-      } catch {
-        // Not JSON: echo the text as it came.
-      }
-      server.send(JSON.stringify({ type: "echo", data }));
+export function wsRoutes(deps: Deps) {
+  const { config, tickets } = deps;
+  const credentials = { ...deps, allowTokenInUrl: config.ws.querySessionToken };
+  const handshake = { allowedOrigins: config.ws.allowedOrigins };
+  return new Hono<AppEnv>()
+    .post("/auth/ws-ticket", sessionAuth(deps, { fresh: true, serverTiming: config.serverTiming }), async (c) => {
+      const ticket = await tickets.issue({ sessionId: c.var.session.id, userId: c.var.user.id });
+      c.header("Cache-Control", "no-store");
+      return c.json({ ticket, expiresIn: tickets.ttlSeconds });
+    })
+    .get("/ws", async (c) => {
+      const grant = await authorizeUpgrade(c, credentials, handshake);
+      if (!grant.ok) return refusalResponse(grant.refusal);
+      const pair = new WebSocketPair();
+      const client = pair[0];
+      const server = pair[1];
+      server.accept();
+      server.send(JSON.stringify({ type: "hello", user: grant.user }));
+      server.addEventListener("message", (event) => {
+        const raw = typeof event.data === "string" ? event.data : null;
+        if (raw === null || raw.length > MAX_WS_MESSAGE) {
+          server.close(1009, "message_too_big");
+          return;
+        }
+        let data: unknown = raw;
+        try {
+          data = JSON.parse(raw);
+        } catch {
+          // Not JSON: echo the text as it came.
+        }
+        server.send(JSON.stringify({ type: "echo", data }));
+      });
+      watchSession(server, grant.session, { sessions: deps.sessions, registry: deps.sockets, recheckIntervalMs: config.ws.recheckIntervalMs, now: deps.now });
+      return new Response(null, { status: 101, webSocket: client, headers: grant.protocol ? { "Sec-WebSocket-Protocol": grant.protocol } : {} });
     });
-    watchSession(server, grant.session, { sessions, registry: sockets, recheckIntervalMs: config.ws.recheckIntervalMs, now: c.get("deps").now });
-    return new Response(null, {
-      status: 101,
-      webSocket: client,
-      headers: grant.protocol ? { "Sec-WebSocket-Protocol": grant.protocol } : {},
-    });
-  });
+}

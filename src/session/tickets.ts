@@ -5,8 +5,8 @@
  * valid at most 30 s, bound to the session that asked for it, and stored only as a hash.
  */
 import { encodeBase64url, isBase64url, randomBytes } from "../util/base64url.js";
-import type { KeySpace } from "./keys.js";
-import type { SessionStoreClient } from "./store.js";
+import type { KeySpace } from "../store/keys.js";
+import type { RedisStore } from "../store/redis.js";
 
 export const TICKET_PREFIX = "wt1.";
 export const MAX_TICKET_TTL_MS = 30_000;
@@ -30,7 +30,7 @@ export function looksLikeTicket(value: string): boolean {
 
 export class TicketStore {
   constructor(
-    private readonly store: SessionStoreClient,
+    private readonly store: RedisStore,
     private readonly keys: KeySpace,
     private readonly ttlMs: number,
   ) {

@@ -6,7 +6,7 @@
  */
 import type { SessionManager } from "../session/manager.js";
 import type { Session } from "../session/record.js";
-import { StoreUnavailableError } from "../session/store.js";
+import { StoreError } from "../store/redis.js";
 import { FLAG_POLL_MS, SESSION_ENDED_CODE, SESSION_ENDED_REASON, type SocketRegistry } from "./registry.js";
 
 export const STORE_UNAVAILABLE_CODE = 4503;
@@ -63,11 +63,11 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
       // Traffic on the socket is activity: slide the idle window like an HTTP request would.
       if (active) {
         active = false;
-        await o.sessions.keepAlive(current);
+        await o.sessions.touch(current);
       }
       scheduleExpiry(current);
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) console.error(JSON.stringify({ level: "error", msg: "ws recheck failed", error: String(error) }));
+      if (!(error instanceof StoreError)) console.error(JSON.stringify({ level: "error", msg: "ws recheck failed", error: String(error) }));
       end(STORE_UNAVAILABLE_CODE, "session_store_unavailable");
     }
   }

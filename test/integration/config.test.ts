@@ -190,9 +190,9 @@ describe("development without secrets", () => {
     expect(a.deps.config.sessionKeys[0]!.key).not.toEqual(b.deps.config.sessionKeys[0]!.key);
     expect(a.deps.config.sessionKeys[0]!.key.length).toBeGreaterThanOrEqual(32);
     // A token from one isolate means nothing to the other.
-    const { token } = await a.deps.sessions.keyRing.issue();
-    expect((await a.deps.sessions.keyRing.verify(token)).ok).toBe(true);
-    expect(await b.deps.sessions.keyRing.verify(token)).toEqual({ ok: false, reason: "bad_signature" });
+    const { token } = await a.deps.keyRing.issue();
+    expect((await a.deps.keyRing.verify(token)).ok).toBe(true);
+    expect(await b.deps.keyRing.verify(token)).toEqual({ ok: false, reason: "bad_signature" });
   });
 
   it("development still needs a store: no silent in-memory fallback", async () => {

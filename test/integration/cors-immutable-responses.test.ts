@@ -7,7 +7,7 @@
 import { env } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { cors } from "../../src/middleware/cors.js";
+import { cors } from "../../src/http/cors.js";
 
 function app() {
   const a = new Hono();

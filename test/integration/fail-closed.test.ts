@@ -12,6 +12,7 @@
 import { createExecutionContext, env as bindings, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
+import { createUpstashStore } from "../../src/store/redis.js";
 import { createRateLimits } from "../../src/auth/rate-limits.js";
 import type { Deps } from "../../src/deps.js";
 import { Clock, testApp } from "../helpers/app.js";
@@ -201,9 +202,7 @@ describe("the rate limiter unable to answer", () => {
     deps = {
       ...built.deps,
       rateLimits: createRateLimits({
-        url: limiterStore.url,
-        token: limiterStore.token,
-        timeoutMs: config.store.timeoutMs,
+        redis: createUpstashStore({ url: limiterStore.url, token: limiterStore.token, timeoutMs: config.store.timeoutMs }).redis,
         prefix: keys.rateLimit,
         rules: { loginAccount: config.rateLimits.loginPerAccount, loginIp: config.rateLimits.loginPerIp, registerIp: config.rateLimits.registerPerIp },
         now: built.deps.now,

@@ -31,12 +31,12 @@ describe("library: sessionAuth in another Hono app", () => {
 
   it("fails fast on bad configuration, naming every problem", async () => {
     await expect(createSessionLayer({ sessionKeys: "k1:AAAA" })).rejects.toThrow(/at least 32 required.*url and token/);
-    expect(() => sessionAuth({} as never)).toThrow(/manager is required/);
+    expect(() => sessionAuth({} as never)).toThrow(/pass the session layer/);
   });
 
   it("types c.var.user and c.var.session for every user of the middleware", async () => {
     const layer = await createSessionLayer({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, sessionKeys: env.SESSION_KEYS });
-    new Hono<{ Variables: SessionVariables }>().get("/", sessionAuth({ manager: layer.sessions }), (c) => {
+    new Hono<{ Variables: SessionVariables }>().get("/", sessionAuth(layer), (c) => {
       expectTypeOf(c.var.user).toEqualTypeOf<SessionUser>();
       expectTypeOf(c.var.session.userId).toBeString();
       return c.text("");

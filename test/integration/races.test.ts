@@ -46,7 +46,7 @@ function shuffle<T>(xs: T[]): T[] {
 }
 
 async function idOf(deps: Deps, token: string): Promise<string> {
-  const v = await deps.sessions.keyRing.verify(token);
+  const v = await deps.keyRing.verify(token);
   if (!v.ok) throw new Error("not a token");
   return sessionIdFor(v.id);
 }

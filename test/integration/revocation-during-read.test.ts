@@ -6,8 +6,9 @@
  * a live entry: this isolate handled the logout, so it refuses the token at once afterwards.
  */
 import { describe, expect, it } from "vitest";
-import { SessionManager } from "../../src/session/manager.js";
-import type { SessionStoreClient } from "../../src/session/store.js";
+import { DEFAULT_POLICY, SessionManager } from "../../src/session/manager.js";
+import { SessionReader } from "../../src/session/reader.js";
+import type { RedisStore } from "../../src/store/redis.js";
 import { testApp } from "../helpers/app.js";
 import { register } from "../helpers/http.js";
 
@@ -21,7 +22,7 @@ describe("single-flight vs logout in the same isolate (real store)", () => {
     let readDone!: () => void;
     const read = new Promise<void>((r) => (readDone = r));
     let held = false;
-    const store: SessionStoreClient = {
+    const store: RedisStore = {
       ...deps.store,
       get: async (key) => {
         const value = await deps.store.get(key);
@@ -34,18 +35,19 @@ describe("single-flight vs logout in the same isolate (real store)", () => {
       },
       run: (script, keys, args) => deps.store.run(script, keys, args),
     };
-    const manager = new SessionManager({ store, keyRing: deps.sessions.keyRing, keys: deps.keys, policy: deps.sessions.policy, cacheTtlMs: 1000 });
-    const a = manager.validate(user.token); // request A: a miss, its GET answered "live" by the store...
+    const reader = new SessionReader({ store, keyRing: deps.keyRing, keys: deps.keys, cacheTtlMs: 1000 });
+    const manager = new SessionManager({ store, keyRing: deps.keyRing, keys: deps.keys, policy: DEFAULT_POLICY, reader });
+    const a = reader.read(user.token); // request A: a miss, its GET answered "live" by the store...
     await read; // ...and held on the way back
     // Request B: logout with the same token, in this isolate (fresh read, then END_SESSION).
-    const b = await manager.validate(user.token, { fresh: true });
+    const b = await reader.read(user.token, true);
     expect(b.ok).toBe(true);
     if (!b.ok) return;
     expect(await manager.end(b.session)).toBe(true);
     expect(await deps.store.get(deps.keys.session(b.session.id))).toBeNull();
     release(); // A's stale answer arrives now
     await a;
-    const after = await manager.validate(user.token);
+    const after = await reader.read(user.token);
     expect(after).toEqual({ ok: false, reason: "revoked" });
   });
 });

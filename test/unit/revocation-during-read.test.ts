@@ -6,17 +6,18 @@
  * arriving after the revocation must not follow a flight that started before it.
  */
 import { describe, expect, it, vi } from "vitest";
-import { keySpace } from "../../src/session/keys.js";
+import { keySpace } from "../../src/store/keys.js";
 import { DEFAULT_POLICY, SessionManager } from "../../src/session/manager.js";
+import { SessionReader } from "../../src/session/reader.js";
 import { sessionIdFor } from "../../src/session/record.js";
-import type { SessionStoreClient } from "../../src/session/store.js";
+import type { RedisStore } from "../../src/store/redis.js";
 import { createKeyRing } from "../../src/token/key-ring.js";
 
 /** GETs answered by the test; scripts (END_SESSION) answer 1 at once. */
 function controlledStore() {
   const gets: { resolve: (v: string | null) => void }[] = [];
   const scripts: string[] = [];
-  const store = new Proxy({} as SessionStoreClient, {
+  const store = new Proxy({} as RedisStore, {
     get: (_t, name) => {
       if (name === "get") return () => new Promise<string | null>((resolve) => gets.push({ resolve }));
       if (name === "run") return async (script: { name: string }) => (scripts.push(script.name), 1);
@@ -34,19 +35,20 @@ async function setup() {
   const ring = await createKeyRing([{ kid: "k1", key: crypto.getRandomValues(new Uint8Array(32)) }]);
   const { store, gets, scripts } = controlledStore();
   // The production cache TTL (1 s): long enough that a stale live entry would be served.
-  const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 1000, followTimeoutMs: 2000 });
+  const reader = new SessionReader({ store, keyRing: ring, keys: keySpace("t:"), cacheTtlMs: 1000, followTimeoutMs: 2000 });
+  const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, reader });
   const { token, id } = await ring.issue();
-  return { manager, token, sessionId: await sessionIdFor(id), gets, scripts };
+  return { reader, manager, token, sessionId: await sessionIdFor(id), gets, scripts };
 }
 
 describe("single-flight vs a revocation in the same isolate", () => {
   it("a read answered before a logout but arriving after it does not cache the session as live", async () => {
-    const { manager, token, sessionId, gets, scripts } = await setup();
+    const { reader, manager, token, sessionId, gets, scripts } = await setup();
     // Request A: a cache miss, its store read in flight.
-    const a = manager.validate(token);
+    const a = reader.read(token);
     await vi.waitFor(() => expect(gets.length).toBe(1));
     // Request B: logout with the same token (fresh read, then END_SESSION).
-    const b = manager.validate(token, { fresh: true });
+    const b = reader.read(token, true);
     await vi.waitFor(() => expect(gets.length).toBe(2));
     gets[1]!.resolve(record(Date.now()));
     expect((await b).ok).toBe(true);
@@ -56,18 +58,18 @@ describe("single-flight vs a revocation in the same isolate", () => {
     gets[0]!.resolve(record(Date.now()));
     await a; // A itself may pass: it began before the logout.
     // Any later request in this isolate must be refused: the logout was handled here.
-    const after = await Promise.race([manager.validate(token), new Promise<"store read">((r) => setTimeout(() => r("store read"), 200))]);
+    const after = await Promise.race([reader.read(token), new Promise<"store read">((r) => setTimeout(() => r("store read"), 200))]);
     expect(after).toEqual({ ok: false, reason: "revoked" });
   });
 
   it("a request arriving after a revocation (by session id) does not follow a read that began before it", async () => {
-    const { manager, token, sessionId, gets } = await setup();
-    const a = manager.validate(token); // leader, read in flight; the token was never cached here
+    const { reader, manager, token, sessionId, gets } = await setup();
+    const a = reader.read(token); // leader, read in flight; the token was never cached here
     await vi.waitFor(() => expect(gets.length).toBe(1));
     // The session is ended by id in this isolate (DELETE /auth/sessions/:id, an admin).
     await manager.end({ id: sessionId, userId: "u1" });
     // Request C arrives after the revocation: it must read the store for itself...
-    const c = manager.validate(token);
+    const c = reader.read(token);
     let ownRead = true;
     await vi.waitFor(() => expect(gets.length).toBe(2), { timeout: 500 }).catch(() => (ownRead = false));
     gets[0]!.resolve(record(Date.now())); // the leader's (stale) answer
@@ -76,7 +78,7 @@ describe("single-flight vs a revocation in the same isolate", () => {
     expect(await c).toEqual({ ok: false, reason: "revoked" });
     await a;
     // ...and nothing live is left in the cache.
-    const after = await Promise.race([manager.validate(token), new Promise<"store read">((r) => setTimeout(() => r("store read"), 200))]);
+    const after = await Promise.race([reader.read(token), new Promise<"store read">((r) => setTimeout(() => r("store read"), 200))]);
     expect(after).toEqual({ ok: false, reason: "revoked" });
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Lua scripts for the writes that must stay consistent: each runs atomically in Redis, so a
+ * Every Lua script this product runs, sessions and accounts: the Redis-specific half of the store
+ * seam (see redis.ts). The session writes must stay consistent: each runs atomically in Redis, so a
  * login, a logout and a "sign out everywhere" racing each other always leave the per-user
  * index and the session keys in agreement (no orphans, no missing entries, the cap held).
  *
  * The per-user index is a sorted set: member = session id, score = createdAt (oldest first).
  */
-import type { StoreScript } from "./store.js";
+import type { StoreScript } from "./redis.js";
 
 /** Entries whose session key is gone (idle-expired, revoked) are pruned from the index. */
 const PRUNE = `
@@ -111,5 +112,42 @@ for _, m in ipairs(members) do
   end
 end
 return out
+`,
+};
+
+/** Accounts: see auth/accounts.ts for the hash layout. */
+export const REGISTER: StoreScript = {
+  name: "register-account",
+  source: `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
+redis.call('HSET', KEYS[2], 'email', ARGV[2], 'hash', ARGV[3], 'roles', ARGV[4], 'disabled', '0', 'ver', '1', 'created', ARGV[5])
+return 1
+`,
+};
+
+export const FIND_BY_EMAIL: StoreScript = {
+  name: "find-account",
+  source: `
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return {id, redis.call('HGETALL', ARGV[1] .. id)}
+`,
+};
+
+export const CHANGE_PASSWORD: StoreScript = {
+  name: "change-password",
+  source: `
+if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'hash', ARGV[2], 'ver', ARGV[3])
+return 1
+`,
+};
+
+export const SET_DISABLED: StoreScript = {
+  name: "set-disabled",
+  source: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
+return 1
 `,
 };

@@ -1,9 +1,13 @@
 /**
- * The few Redis operations this product uses, behind a narrow interface (the
- * @upstash/ratelimit habit): tests and other backends implement eight methods, not Redis.
- * `createUpstashStore` is the production implementation over @upstash/redis (HTTP).
+ * The store seam, stated plainly: this product keeps its state in **Redis, spoken over HTTP**
+ * (Upstash's REST protocol). Atomic multi-key changes (create with the per-user cap, sign-out
+ * everywhere, the per-user index) are Lua scripts, and the rate limiter runs its own scripts
+ * on the same client. A backend that is not Redis would have to reimplement those scripts, so
+ * the interface does not pretend otherwise: it is narrowed to the commands actually sent, and
+ * another Redis client (ioredis over TCP, a test double) implements these six.
  */
 import { Redis } from "@upstash/redis/cloudflare";
+import { DEFAULTS } from "../defaults.js";
 
 export interface SetOptions {
   /** Time to live in milliseconds. */
@@ -14,35 +18,39 @@ export interface SetOptions {
   xx?: boolean;
 }
 
-/** A Lua script run atomically in the store; `sha` is filled in by the store on first use. */
+/** A Lua script run atomically in the store; the client caches its SHA after first use. */
 export interface StoreScript {
   readonly name: string;
   readonly source: string;
 }
 
-export interface SessionStoreClient {
+/** The Redis commands this product sends. Every method throws `StoreError` when the store cannot answer. */
+export interface RedisStore {
   get(key: string): Promise<string | null>;
   /** Returns true when the value was written. */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   getdel(key: string): Promise<string | null>;
-  del(...keys: string[]): Promise<number>;
   hgetall(key: string): Promise<Record<string, string> | null>;
-  hset(key: string, fields: Record<string, string>): Promise<void>;
   /** Runs `script` (EVALSHA with the EVAL fallback). */
   run<T = unknown>(script: StoreScript, keys: string[], args: (string | number)[]): Promise<T>;
   /** One round trip, for health checks. */
   ping(): Promise<void>;
 }
 
+/** The Upstash implementation also hands its client to @upstash/ratelimit: one client per isolate. */
+export interface UpstashStore extends RedisStore {
+  readonly redis: Redis;
+}
+
 /** The store could not answer: callers fail closed with 503, never with a grant or a 401. */
-export class StoreUnavailableError extends Error {
+export class StoreError extends Error {
   /** A loggable summary: the client's message without the command it echoes (which may hold data). */
   readonly reason: string;
   constructor(cause: unknown) {
     const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     const reason = text.split(", command was")[0]!.slice(0, 160);
     super(`session store unavailable: ${reason}`, { cause });
-    this.name = "StoreUnavailableError";
+    this.name = "StoreError";
     this.reason = reason;
   }
 }
@@ -63,14 +71,14 @@ export interface UpstashStoreOptions {
   retries?: number;
 }
 
-export function createUpstashStore(options: UpstashStoreOptions): SessionStoreClient {
-  const timeoutMs = options.timeoutMs ?? 1000;
+export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.storeTimeoutMs;
   const redis = new Redis({
     url: options.url,
     token: options.token,
     // Short, deliberate retries: the client's default (5, up to 2.7 s apart) would hold a
     // request for over 4 s before an outage became a 503.
-    retry: { retries: options.retries ?? 2, backoff: (n) => 25 * 2 ** n },
+    retry: { retries: options.retries ?? DEFAULTS.storeRetries, backoff: (n) => 25 * 2 ** n },
     // A function, so each operation gets a fresh timeout (a fixed aborted signal would make
     // the client resolve to the abort reason instead of throwing).
     signal: () => AbortSignal.timeout(timeoutMs),
@@ -85,10 +93,11 @@ export function createUpstashStore(options: UpstashStoreOptions): SessionStoreCl
     try {
       return await op();
     } catch (error) {
-      throw new StoreUnavailableError(error);
+      throw new StoreError(error);
     }
   };
   return {
+    redis,
     get: (key) => guard(() => redis.get<string>(key)),
     async set(key, value, o = {}) {
       return guard(async () => {
@@ -98,7 +107,6 @@ export function createUpstashStore(options: UpstashStoreOptions): SessionStoreCl
       });
     },
     getdel: (key) => guard(() => redis.getdel<string>(key)),
-    del: (...keys) => guard(() => redis.del(...keys)),
     hgetall: (key) =>
       guard(async () => {
         // Without automatic deserialisation the client hands back Redis's flat [field, value, …].
@@ -110,7 +118,6 @@ export function createUpstashStore(options: UpstashStoreOptions): SessionStoreCl
         for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
         return out;
       }),
-    hset: (key, fields) => guard(async () => void (await redis.hset(key, fields))),
     run<T>(script: StoreScript, keys: string[], args: (string | number)[]) {
       let s = shas.get(script);
       if (!s) shas.set(script, (s = redis.createScript(script.source)));

@@ -1,16 +1,16 @@
 /**
- * The session manager's own logic, against a key ring and a store the test controls (the real
+ * The session reader's own logic, against a key ring and a store the test controls (the real
  * store is exercised by test/integration/): forged strings pay the HMAC once per isolate and
  * never reach the store; concurrent misses share one read, its failure, and never wait forever.
  */
 import { describe, expect, it, vi } from "vitest";
-import { keySpace } from "../../src/session/keys.js";
-import { DEFAULT_POLICY, SessionManager } from "../../src/session/manager.js";
-import type { SessionStoreClient } from "../../src/session/store.js";
+import { keySpace } from "../../src/store/keys.js";
+import { SessionReader } from "../../src/session/reader.js";
+import type { RedisStore } from "../../src/store/redis.js";
 import { createKeyRing, type KeyRing } from "../../src/token/key-ring.js";
 
 /** A store that must never be called: any use fails the test. */
-const untouchable = new Proxy({} as SessionStoreClient, {
+const untouchable = new Proxy({} as RedisStore, {
   get: (_t, name) => () => {
     throw new Error(`store.${String(name)} called`);
   },
@@ -25,31 +25,31 @@ async function countingRing(): Promise<{ ring: KeyRing; verifies: () => number }
   };
 }
 
-describe("forged tokens in the session manager", () => {
+describe("forged tokens in the session reader", () => {
   it("a repeated forged string is refused without a second MAC check; a distinct one is checked", async () => {
     const { ring, verifies } = await countingRing();
-    const manager = new SessionManager({ store: untouchable, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY });
+    const reader = new SessionReader({ store: untouchable, keyRing: ring, keys: keySpace("t:") });
     const { token } = await ring.issue();
     // One MAC character changed, away from the end (the last one carries padding bits).
     const flip = (t: string, at: number, to: string) => t.slice(0, at) + (t[at] === to ? "Z" : to) + t.slice(at + 1);
     const forged = flip(token, token.length - 10, "A");
-    for (let i = 0; i < 5; i++) expect(await manager.validate(forged)).toEqual({ ok: false, reason: "bad_signature" });
+    for (let i = 0; i < 5; i++) expect(await reader.read(forged)).toEqual({ ok: false, reason: "bad_signature" });
     expect(verifies()).toBe(1);
-    expect(await manager.validate(forged, { fresh: true })).toEqual({ ok: false, reason: "bad_signature" });
+    expect(await reader.read(forged, true)).toEqual({ ok: false, reason: "bad_signature" });
     expect(verifies()).toBe(1);
     const other = flip(token, token.length - 11, "B");
-    expect(await manager.validate(other)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(await reader.read(other)).toEqual({ ok: false, reason: "bad_signature" });
     expect(verifies()).toBe(2);
   });
 
   it("malformed strings and unknown keys are not remembered (they are cheap to refuse anyway)", async () => {
     const { ring, verifies } = await countingRing();
-    const manager = new SessionManager({ store: untouchable, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY });
+    const reader = new SessionReader({ store: untouchable, keyRing: ring, keys: keySpace("t:") });
     const { token } = await ring.issue();
     const unknownKid = token.replace("k1", "k9");
     for (let i = 0; i < 3; i++) {
-      expect((await manager.validate("garbage")).ok).toBe(false);
-      expect((await manager.validate(unknownKid)).ok).toBe(false);
+      expect((await reader.read("garbage")).ok).toBe(false);
+      expect((await reader.read(unknownKid)).ok).toBe(false);
     }
     expect(verifies()).toBe(6);
   });
@@ -59,7 +59,7 @@ describe("single-flight followers", () => {
   /** A store whose GETs are answered by the test: each call is recorded with its resolvers. */
   function controlledStore() {
     const calls: { resolve: (v: string | null) => void; reject: (e: unknown) => void }[] = [];
-    const store = new Proxy({} as SessionStoreClient, {
+    const store = new Proxy({} as RedisStore, {
       get: (_t, name) =>
         name === "get"
           ? () => new Promise<string | null>((resolve, reject) => calls.push({ resolve, reject }))
@@ -75,9 +75,9 @@ describe("single-flight followers", () => {
   it("followers of a read take its answer: one store read for ten concurrent misses", async () => {
     const { ring } = await countingRing();
     const { store, calls } = controlledStore();
-    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 0 });
+    const reader = new SessionReader({ store, keyRing: ring, keys: keySpace("t:"), cacheTtlMs: 0 });
     const { token } = await ring.issue();
-    const pending = Array.from({ length: 10 }, () => manager.validate(token));
+    const pending = Array.from({ length: 10 }, () => reader.read(token));
     await vi.waitFor(() => expect(calls.length).toBe(1));
     calls[0]!.resolve(record(Date.now()));
     const results = await Promise.all(pending);
@@ -88,9 +88,9 @@ describe("single-flight followers", () => {
   it("followers share the leader's failure (no second read during an outage)", async () => {
     const { ring } = await countingRing();
     const { store, calls } = controlledStore();
-    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY });
+    const reader = new SessionReader({ store, keyRing: ring, keys: keySpace("t:") });
     const { token } = await ring.issue();
-    const pending = Array.from({ length: 5 }, () => manager.validate(token).then(() => "resolved", (e: Error) => e.message));
+    const pending = Array.from({ length: 5 }, () => reader.read(token).then(() => "resolved", (e: Error) => e.message));
     await vi.waitFor(() => expect(calls.length).toBe(1));
     calls[0]!.reject(new Error("store down"));
     expect(await Promise.all(pending)).toEqual(Array(5).fill("store down"));
@@ -100,17 +100,17 @@ describe("single-flight followers", () => {
   it("a leader that never answers does not hold its followers: they read for themselves after followTimeoutMs", async () => {
     const { ring } = await countingRing();
     const { store, calls } = controlledStore();
-    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 0, followTimeoutMs: 50 });
+    const reader = new SessionReader({ store, keyRing: ring, keys: keySpace("t:"), cacheTtlMs: 0, followTimeoutMs: 50 });
     const { token } = await ring.issue();
-    void manager.validate(token); // the leader: its read is never answered
+    void reader.read(token); // the leader: its read is never answered
     await vi.waitFor(() => expect(calls.length).toBe(1));
-    const follower = manager.validate(token);
+    const follower = reader.read(token);
     // After 50 ms the follower gives up waiting and issues its own read.
     await vi.waitFor(() => expect(calls.length).toBe(2), { timeout: 1000 });
     calls[1]!.resolve(record(Date.now()));
     expect((await follower).ok).toBe(true);
     // The silent leader's flight is forgotten: the next miss reads at once instead of waiting 50 ms.
-    const next = manager.validate(token);
+    const next = reader.read(token);
     await new Promise((r) => setTimeout(r, 10));
     expect(calls.length).toBe(3);
     calls[2]!.resolve(record(Date.now()));
@@ -120,10 +120,10 @@ describe("single-flight followers", () => {
   it("flights left by leaders that never finish stay bounded (a cancelled request never cleans up)", async () => {
     const { ring } = await countingRing();
     const { store, calls } = controlledStore();
-    const manager = new SessionManager({ store, keyRing: ring, keys: keySpace("t:"), policy: DEFAULT_POLICY, cacheTtlMs: 0 });
+    const reader = new SessionReader({ store, keyRing: ring, keys: keySpace("t:"), cacheTtlMs: 0 });
     const tokens = await Promise.all(Array.from({ length: 1500 }, () => ring.issue().then((t) => t.token)));
-    for (const t of tokens) void manager.validate(t); // every read is left unanswered
+    for (const t of tokens) void reader.read(t); // every read is left unanswered
     await vi.waitFor(() => expect(calls.length).toBe(1500));
-    expect((manager as unknown as { inflight: Map<string, unknown> }).inflight.size).toBe(1000);
+    expect((reader as unknown as { inflight: Map<string, unknown> }).inflight.size).toBe(1000);
   });
 });

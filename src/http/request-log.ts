@@ -1,9 +1,10 @@
 /**
  * One structured log line per request (ASVS 16.2.5): method, path, status, duration, and the
- * session lookup source. The query string is masked key by key and headers are never logged,
+ * session lookup source (`c.var.sessionSource`, set by the credential path). The query string is masked key by key and headers are never logged,
  * so tokens, tickets and passwords cannot reach the log.
  */
 import type { MiddlewareHandler } from "hono";
+import type { SessionVariables } from "../credentials/session-auth.js";
 
 /** `?token=abc&x=1` → `token=***&x=***`: names survive for debugging, values never. */
 export function maskQuery(search: string): string {
@@ -27,7 +28,7 @@ export interface RequestLogLine {
   user?: string;
 }
 
-export function requestLog(write: (line: string) => void = console.log): MiddlewareHandler {
+export function requestLog(write: (line: string) => void = console.log): MiddlewareHandler<{ Variables: Partial<SessionVariables> }> {
   return async (c, next) => {
     const started = Date.now();
     await next();
@@ -35,10 +36,9 @@ export function requestLog(write: (line: string) => void = console.log): Middlew
     const line: RequestLogLine = { level: "info", msg: "request", method: c.req.method, path: url.pathname.slice(0, 256), status: c.res.status, ms: Date.now() - started };
     const query = maskQuery(url.search);
     if (query) line.query = query;
-    const timing = c.res.headers.get("Server-Timing");
-    const source = timing ? /session;desc="(\w+)"/.exec(timing)?.[1] : undefined;
+    const source = c.get("sessionSource");
     if (source) line.session = source;
-    const user = (c.var as { user?: { id: string } }).user;
+    const user = c.get("user");
     if (user) line.user = user.id;
     write(JSON.stringify(line));
   };

@@ -1,16 +1,16 @@
 /**
  * CORS for SPAs on other origins, with Bearer tokens (no cookies, so never credentials mode).
+ * Mounted only when `CORS_ORIGINS` lists origins: a disabled CORS costs nothing per request.
  *
- * Written here instead of using `hono/cors` because of a measured cost: that middleware sets
- * headers on `c.res` *before* the handler runs, which makes Hono build a placeholder Response
- * for every request and merge its headers into the real one afterwards. Measured on
- * `GET /api/hello` against a bare Hono app on the same workerd (interleaved autocannon runs):
- * 0.80× with `hono/cors`, 0.91× with this one. Here nothing happens before the handler, and
- * headers are added only to what it answered. Behaviour matches `hono/cors` for our options:
- * any OPTIONS is answered 204 here, an allowed origin is echoed, `Vary: Origin` is on every
- * response.
+ * Written here instead of using `hono/cors`: that middleware sets headers on `c.res` before the
+ * handler runs, which makes Hono build a placeholder Response for every request and merge its
+ * headers into the real one afterwards (BENCHMARKS.md has the cost). Here nothing happens before
+ * the handler, and headers are added only to what it answered. Behaviour matches `hono/cors` for
+ * our options: any OPTIONS is answered 204 here, an allowed origin is echoed, `Vary: Origin` is
+ * on every response.
  */
 import type { MiddlewareHandler } from "hono";
+import { withHeaders } from "./responses.js";
 
 export interface CorsOptions {
   /** Exact origins allowed (scheme://host[:port]); anything else gets no CORS headers. */
@@ -49,21 +49,12 @@ export function cors(options: CorsOptions): MiddlewareHandler {
     }
 
     await next();
-    if (c.res.status === 101) return; // A WebSocket handshake: CORS does not apply, and it is final.
-    let res = c.res;
-    try {
-      res.headers.append("Vary", "Origin");
-    } catch {
-      // Immutable headers (a response passed through as fetched): copy once, then add. Read the
-      // copy back from `c.res`: Hono's setter stores a copy of what it is given, so headers
-      // added to the object assigned would be lost.
-      c.res = new Response(res.body, res);
-      res = c.res;
-      res.headers.append("Vary", "Origin");
-    }
-    if (allow) {
-      res.headers.set("Access-Control-Allow-Origin", allow);
-      if (expose) res.headers.set("Access-Control-Expose-Headers", expose);
-    }
+    withHeaders(c, (h) => {
+      h.append("Vary", "Origin");
+      if (allow) {
+        h.set("Access-Control-Allow-Origin", allow);
+        if (expose) h.set("Access-Control-Expose-Headers", expose);
+      }
+    });
   };
 }

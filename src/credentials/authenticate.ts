@@ -1,0 +1,98 @@
+/**
+ * The one credential path: read the request's token sources, resolve what they present to a
+ * live session, or say why not — as data. `sessionAuth()`, the gateway and the WebSocket
+ * handshake all call this; `refusalResponse()` turns a refusal into HTTP.
+ *
+ * Sources are read in order. When more than one presents a credential (a Bearer header and a
+ * WebSocket ticket), every one must resolve, and all to the same session: a ticket minted by
+ * another session is `foreign_ticket`. A store failure throws `StoreError` (a 503, never a grant).
+ */
+import type { Context } from "hono";
+import type { SessionUser } from "../protocol.js";
+import type { SessionManager } from "../session/manager.js";
+import type { LookupSource, SessionReader } from "../session/reader.js";
+import type { Session } from "../session/record.js";
+import type { TicketStore } from "../session/tickets.js";
+import { isRefusal, type Refusal } from "./refusal.js";
+import type { Presented, TokenSource } from "./sources.js";
+
+/** What the credential path needs from the session layer. */
+export interface CredentialDeps {
+  reader: SessionReader;
+  sessions: SessionManager;
+  /** Needed only by sources that present tickets. */
+  tickets?: TicketStore;
+  /** Accept a session token in the URL (`WS_QUERY_SESSION_TOKEN=allow`). @default false */
+  allowTokenInUrl?: boolean;
+}
+
+export interface AuthenticateOptions {
+  sources: readonly TokenSource[];
+  /** Bypass the edge cache: for routes where a revocation elsewhere must be seen at once. @default false */
+  fresh?: boolean;
+}
+
+export type Authenticated = {
+  ok: true;
+  session: Session;
+  user: SessionUser;
+  /** Where the answer came from: the edge cache, a store read, or a forced store read. */
+  source: LookupSource;
+  /** The source that presented the credential (the first, when several agreed). */
+  via: string;
+  /** A subprotocol to echo in the WebSocket handshake, when the ticket came as one. */
+  protocol: string | null;
+};
+
+export type Authentication = Authenticated | { ok: false; refusal: Refusal };
+
+export function toUser(session: Session): SessionUser {
+  return { id: session.userId, email: session.email, roles: session.roles };
+}
+
+export async function authenticate(c: Context, deps: CredentialDeps, options: AuthenticateOptions): Promise<Authentication> {
+  const fresh = options.fresh ?? false;
+  let granted: Authenticated | null = null;
+  for (const source of options.sources) {
+    const presented = source.read(c);
+    if (presented === null) continue;
+    if (isRefusal(presented)) return { ok: false, refusal: presented };
+    const resolved = await resolve(presented, deps, fresh);
+    if (isRefusal(resolved)) return { ok: false, refusal: resolved };
+    if (granted && granted.session.id !== resolved.session.id) return { ok: false, refusal: { status: 401, reason: "foreign_ticket" } };
+    granted ??= { ok: true, session: resolved.session, user: toUser(resolved.session), source: resolved.source, via: source.name, protocol: null };
+    if (presented.kind === "ticket") granted.protocol = presented.protocol;
+  }
+  if (!granted) return { ok: false, refusal: { status: 401, reason: "missing" } };
+  // Sliding idle expiry, off the response path where the platform allows it.
+  const write = deps.sessions.touch(granted.session);
+  if (write) waitUntilOf(c)?.(write);
+  return granted;
+}
+
+async function resolve(p: Presented, deps: CredentialDeps, fresh: boolean): Promise<{ session: Session; source: LookupSource } | Refusal> {
+  if (p.kind === "ticket") {
+    const claims = deps.tickets ? await deps.tickets.consume(p.ticket) : null;
+    if (!claims) return { status: 401, reason: "invalid_ticket" };
+    const session = await deps.sessions.get(claims.sessionId);
+    if (!session || session.userId !== claims.userId) return { status: 401, reason: "revoked" };
+    return { session, source: "fresh" };
+  }
+  if (p.inUrl && !deps.allowTokenInUrl) {
+    // A session token in the URL ends up in logs and history (ASVS 14.2.1). Checked without a
+    // store call: a genuine token here is refused as such.
+    const verified = await deps.reader.verifySignature(p.token);
+    return { status: 401, reason: verified.ok ? "ticket_required" : verified.reason };
+  }
+  const result = await deps.reader.read(p.token, fresh || p.inUrl === true);
+  return result.ok ? result : { status: 401, reason: result.reason };
+}
+
+function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return undefined; // Not running in a Worker (e.g. app.request() in a unit test): the write still runs.
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Every default, in one place. The worker's configuration (config.ts, from `env`) and the
+ * library's `createSessionLayer()` (layer.ts, from options) both fall back to these values;
+ * wrangler.toml's `[vars]` mirror them for production and say so.
+ */
+
+/** Durations are written as the configuration accepts them ("30 m", "1 s"). */
+export const DEFAULTS = {
+  /** SESSION_IDLE_TIMEOUT: inactivity timeout (ASVS 7.3.1). */
+  idleTimeout: "30 m",
+  /** SESSION_ABSOLUTE_TIMEOUT: absolute lifetime, enforced in code and by the store TTL (ASVS 7.3.2). */
+  absoluteTimeout: "12 h",
+  /** SESSION_MAX_PER_USER: concurrent sessions per user; the oldest ends beyond it (ASVS 7.1.2). */
+  maxSessionsPerUser: 20,
+  /** SESSION_CACHE_TTL: edge cache lifetime, the worst-case staleness after a revocation elsewhere. */
+  cacheTtl: "1 s",
+  /** Most tokens cached per isolate (live and dead together). */
+  cacheMaxEntries: 10_000,
+  /** Most forged token strings remembered per isolate. */
+  forgedMaxEntries: 1000,
+  /** STORE_TIMEOUT_MS: budget for one store operation including its retries. */
+  storeTimeoutMs: 1000,
+  /** Retries when the store's `fetch` itself fails (HTTP errors are not retried). */
+  storeRetries: 2,
+  /** STORE_PREFIX: every key this product writes starts with it. */
+  storePrefix: "es:",
+  /** SIGNUP outside development. */
+  signup: "closed",
+  /** WS_QUERY_SESSION_TOKEN: a session token (not a ticket) in `?token=` is refused. */
+  wsQuerySessionToken: "deny",
+  /** WS_RECHECK_INTERVAL: how often a live socket re-reads its session. */
+  wsRecheckInterval: "30 s",
+  /** WS_TICKET_TTL: lifetime of a single-use WebSocket ticket (at most 30 s). */
+  wsTicketTtl: "30 s",
+  /** RATE_LIMIT_LOGIN_ACCOUNT: failed logins per account (ASVS 6.1.1). */
+  rateLimitLoginAccount: "100 / 1 h",
+  /** RATE_LIMIT_LOGIN_IP: login attempts per address. */
+  rateLimitLoginIp: "300 / 1 h",
+  /** RATE_LIMIT_REGISTER_IP: registrations per address. */
+  rateLimitRegisterIp: "20 / 1 h",
+} as const;
+
+/**
+ * The least time between two sliding-expiry writes when SESSION_TOUCH_INTERVAL is not set:
+ * a tenth of the idle timeout, at least a minute.
+ */
+export function defaultTouchInterval(idleTimeoutMs: number): number {
+  return Math.max(Math.floor(idleTimeoutMs / 10), 60_000);
+}
+
+/**
+ * How long single-flight followers wait for a leader: a little over the store's own budget per
+ * operation, so a failed read reaches them as that failure (a 503 at once) rather than as a
+ * second attempt of their own.
+ */
+export function followTimeoutFor(storeTimeoutMs: number): number {
+  return storeTimeoutMs + 100;
+}

@@ -1,0 +1,65 @@
+/**
+ * The vocabulary shared by the worker, the RPC entrypoint and the browser client: why a
+ * credential is refused, the error codes a response can carry, the user shape and the ticket
+ * subprotocol. Dependency-free on purpose: the browser bundle imports it, so it must not pull
+ * in Hono, Workers types or anything with I/O.
+ *
+ * To add a 401 reason: add it to `UNAUTHORIZED_REASONS` here; the type follows, the
+ * client sees it in `UnauthorizedError.reason`, and test/node/vocabulary.test.ts checks the
+ * client's documented list.
+ */
+
+/** Why a token failed the MAC check (no store call was made). */
+export const SIGNATURE_REASONS = ["malformed", "unknown_key", "bad_signature"] as const;
+export type SignatureReason = (typeof SIGNATURE_REASONS)[number];
+
+/** Why a well-signed token names no live session. */
+export const SESSION_REASONS = ["expired", "revoked"] as const;
+export type SessionReason = (typeof SESSION_REASONS)[number];
+
+/** Why a token was refused after validation: the signature, then the session. */
+export type InvalidReason = SignatureReason | SessionReason;
+
+/** Every `reason` of a 401 `{"error":"unauthorized"}`: the token reasons plus how it was presented. */
+export const UNAUTHORIZED_REASONS = [...SIGNATURE_REASONS, ...SESSION_REASONS, "missing", "ticket_required", "invalid_ticket", "foreign_ticket"] as const;
+export type UnauthorizedReason = (typeof UNAUTHORIZED_REASONS)[number];
+
+/** Every `reason` of a 403 `{"error":"forbidden"}` (a plain 403 carries none). */
+export const FORBIDDEN_REASONS = ["signup_closed", "current_password_incorrect", "origin_not_allowed"] as const;
+export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
+
+/** Every `error` code a response body of the worker can carry, with its status. */
+export const ERROR_CODES = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  email_taken: 409,
+  payload_too_large: 413,
+  upgrade_required: 426,
+  rate_limited: 429,
+  internal: 500,
+  misconfigured: 500,
+  bad_gateway: 502,
+  session_store_unavailable: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** What `SessionVerifier.verify()` (service-binding RPC) answers when it does not grant. */
+export type RpcRefusalReason = InvalidReason | "missing" | "store_unavailable" | "misconfigured";
+
+/** The signed-in user, as every surface describes it. */
+export interface SessionUser {
+  id: string;
+  email: string;
+  roles: string[];
+}
+
+/**
+ * The non-secret WebSocket subprotocol name a browser offers before its ticket
+ * (`new WebSocket(url, ["session", ticket])`); the worker echoes it back.
+ */
+export const TICKET_PROTOCOL = "session";
