@@ -51,6 +51,17 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** What `SessionVerifier.verify()` (service-binding RPC) answers when it does not grant. */
 export type RpcRefusalReason = InvalidReason | "missing" | "store_unavailable" | "misconfigured";
 
+/** Why the worker closes a live WebSocket, with the close code it uses. */
+export const SOCKET_CLOSE = {
+  /** The session ended (logout, revocation, expiry): sign in again. */
+  session_ended: 4401,
+  /** The store could not confirm the session: reconnect later (never kept open on an error). */
+  session_store_unavailable: 4503,
+  /** A message over the size limit. */
+  message_too_big: 1009,
+} as const;
+export type SocketCloseReason = keyof typeof SOCKET_CLOSE;
+
 /** The signed-in user, as every surface describes it. */
 export interface SessionUser {
   id: string;

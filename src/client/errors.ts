@@ -17,8 +17,8 @@ export class SessionClientError extends Error {
   /** The HTTP status; 0 when the request itself failed (network error, aborted). */
   readonly status: number;
   /**
-   * The worker's `error` code, or `http_<status>` when the body had none. The worker sends only
-   * these (`ERROR_CODES` in protocol.ts, checked by test/node/vocabulary.test.ts):
+   * The worker's `error` code, or `http_<status>` when the body had none. The worker sends only these
+   * (`ERROR_CODES` in protocol.ts, checked by test/node/vocabulary.test.ts):
    * `invalid_request`, `invalid_json`, `unauthorized`, `invalid_credentials`, `forbidden`,
    * `not_found`, `conflict`, `email_taken`, `payload_too_large`, `upgrade_required`,
    * `rate_limited`, `internal`, `misconfigured`, `bad_gateway`, `session_store_unavailable`.

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { refusalResponse } from "../http/responses.js";
+import { SOCKET_CLOSE } from "../protocol.js";
 import { authorizeUpgrade } from "../ws/handshake.js";
 import { watchSession } from "../ws/watch.js";
 
@@ -34,7 +35,7 @@ export function wsRoutes(deps: Deps) {
       server.addEventListener("message", (event) => {
         const raw = typeof event.data === "string" ? event.data : null;
         if (raw === null || raw.length > MAX_WS_MESSAGE) {
-          server.close(1009, "message_too_big");
+          server.close(SOCKET_CLOSE.message_too_big, "message_too_big");
           return;
         }
         let data: unknown = raw;

@@ -6,7 +6,9 @@
  * session cannot call `socket.close()` itself: it only flags the session here, and each
  * socket's own watcher (running in the socket's request context) sees the flag and closes.
  */
-export const SESSION_ENDED_CODE = 4401;
+import { SOCKET_CLOSE } from "../protocol.js";
+
+export const SESSION_ENDED_CODE = SOCKET_CLOSE.session_ended;
 export const SESSION_ENDED_REASON = "session_ended";
 
 /** How often a watcher looks at the flags: the "at once" of a same-isolate revocation. */

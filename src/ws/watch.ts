@@ -6,10 +6,11 @@
  */
 import type { SessionManager } from "../session/manager.js";
 import type { Session } from "../session/record.js";
+import { SOCKET_CLOSE } from "../protocol.js";
 import { StoreError } from "../store/redis.js";
 import { FLAG_POLL_MS, SESSION_ENDED_CODE, SESSION_ENDED_REASON, type SocketRegistry } from "./registry.js";
 
-export const STORE_UNAVAILABLE_CODE = 4503;
+export const STORE_UNAVAILABLE_CODE = SOCKET_CLOSE.session_store_unavailable;
 
 export interface WatchOptions {
   sessions: SessionManager;
