@@ -578,7 +578,8 @@ async function main() {
       verifyCachedOverHello: ratioByName("verify-cached", "hello"),
       verifyCachedOverHonoJwt: ratioByName("verify-cached", "hono-jwt"),
       verifyCachedOverBearerAuth: ratioByName("verify-cached", "hono-bearer-auth"),
-      helloOverBareHonoHello: ratioByName("hello", "hono-hello"),
+      helloOverBareHono: ratioByName("hello", "hono-hello"),
+      verifyCachedOverBareHono: ratioByName("verify-cached", "hono-hello"),
       honoJwtOverBareHonoHello: ratioByName("hono-jwt", "hono-hello"),
       verifyUncachedOverHello: ratioByName("verify-uncached", "hello"),
       forgedOverHello: ratioByName("forged", "hello"),
@@ -653,6 +654,8 @@ function checkTargets(r: Results): Target[] {
 
   atLeast("verify-cached ≥ 0.95× hello (req/s)", r.ratios.verifyCachedOverHello ?? null, 0.95, "×");
   atLeast("verify-cached ≥ 1.15× hono/jwt (req/s)", r.ratios.verifyCachedOverHonoJwt ?? null, 1.15, "×");
+  atLeast("hello ≥ 0.97× bare Hono hello (req/s)", r.ratios.helloOverBareHono ?? null, 0.97, "×");
+  atLeast("verify-cached ≥ 0.90× bare Hono hello (req/s)", r.ratios.verifyCachedOverBareHono ?? null, 0.9, "×");
   atMost("burst ≤ 0.1 store commands/request", r.storeCommandsPerRequest.burst ?? null, 0.1, "", 3);
   // Commands per request mean nothing if the requests failed: a burst passes only when every answer was 200.
   const burstErrors = r.scenarios.burst?.unexpected ?? 0;

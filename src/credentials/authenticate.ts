@@ -84,7 +84,8 @@ async function resolve(p: Presented, deps: CredentialDeps, fresh: boolean): Prom
     const verified = await deps.reader.verifySignature(p.token);
     return { status: 401, reason: verified.ok ? "ticket_required" : verified.reason };
   }
-  const result = await deps.reader.read(p.token, fresh || p.inUrl === true);
+  const skipCache = fresh || p.inUrl === true;
+  const result = (skipCache ? undefined : deps.reader.cached(p.token)) ?? (await deps.reader.read(p.token, skipCache));
   return result.ok ? result : { status: 401, reason: result.reason };
 }
 

@@ -145,8 +145,11 @@ export class SessionManager {
    */
   touch(session: Session): Promise<boolean> | null {
     const now = this.now();
-    const last = Math.max(session.lastSeenAt, this.slid.get(session.id) ?? 0);
-    if (now - last < this.policy.touchIntervalMs) return null;
+    const interval = this.policy.touchIntervalMs;
+    // The common case first (no slide due per the record), before touching the LRU.
+    if (now - session.lastSeenAt < interval) return null;
+    const slid = this.slid.get(session.id);
+    if (slid !== undefined && now - slid < interval) return null;
     this.slid.set(session.id, now);
     const next: Session = { ...session, lastSeenAt: now, idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, session.absoluteExpiresAt) };
     return this.store.set(this.keys.session(session.id), encodeRecord(next), { px: ttlFor(next, now), xx: true }).catch(() => false);

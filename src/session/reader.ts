@@ -116,19 +116,19 @@ export class SessionReader {
    * when the store cannot answer (never a grant).
    */
   async read(token: string, fresh = false): Promise<ReadResult> {
-    if (!fresh) {
-      const entry = this.entries.get(token);
-      if (entry !== undefined) {
-        if (entry.expiresAt > this.now()) {
-          if (!entry.live) return { ok: false, reason: entry.reason };
-          if (!this.expired(entry.session)) return { ok: true, session: entry.session, source: "hit" };
-          return { ok: false, reason: "expired" };
-        }
-        this.entries.delete(token);
-      }
+    return (fresh ? undefined : this.cached(token)) ?? (this.forged.get(token) ? { ok: false, reason: "bad_signature" } : fresh ? this.lookup(token, "fresh") : this.sharedLookup(token));
+  }
+
+  /** The cache's answer alone, synchronously: undefined when the store must be asked. */
+  cached(token: string): ReadResult | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(token);
+      return undefined;
     }
-    if (this.forged.get(token)) return { ok: false, reason: "bad_signature" };
-    return fresh ? this.lookup(token, "fresh") : this.sharedLookup(token);
+    if (!entry.live) return { ok: false, reason: entry.reason };
+    return this.expired(entry.session) ? { ok: false, reason: "expired" } : { ok: true, session: entry.session, source: "hit" };
   }
 
   /** The MAC check alone, no store call (a token refused for how it was presented, not what it names). */
