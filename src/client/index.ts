@@ -20,6 +20,10 @@
  *
  * The token lives in memory unless you opt in to `storage` (e.g. `sessionStorage`). It is only
  * ever sent, as `Authorization: Bearer …`, to `baseUrl`'s origin, and never put in a URL.
+ *
+ * Over 250 lines on purpose: most of it is the documented public types, and the client is one
+ * closure whose methods share the held token and its listeners; split up, that state would have
+ * to be exported between modules. Error types live in errors.ts.
  */
 import { errorFromResponse, parseErrorBody, readJson, SessionClientError, StoreUnavailableError, UnauthorizedError } from "./errors.js";
 
