@@ -7,7 +7,8 @@
 import { DEFAULTS, followTimeoutFor } from "./defaults.js";
 import { SessionManager, type SessionPolicy } from "./session/manager.js";
 import { SessionReader } from "./session/reader.js";
-import { MAX_TICKET_TTL_MS, TicketStore } from "./session/tickets.js";
+import { TicketStore } from "./session/tickets.js";
+import { parseDuration } from "./util/duration.js";
 import { keySpace, type KeySpace } from "./store/keys.js";
 import { createUpstashStore, type RedisStore } from "./store/redis.js";
 import { createKeyRing, type KeyRing } from "./token/key-ring.js";
@@ -24,7 +25,7 @@ export interface CoreSettings {
   policy: SessionPolicy;
   /** @default 1000 */
   cacheTtlMs?: number;
-  /** @default 30000 */
+  /** @default 30000 (DEFAULTS.wsTicketTtl) */
   ticketTtlMs?: number;
   /** @default Date.now */
   now?: () => number;
@@ -49,6 +50,6 @@ export async function assembleCore(s: CoreSettings): Promise<SessionCore> {
   const keyRing = await createKeyRing([...s.sessionKeys]);
   const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now });
   const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now });
-  const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? MAX_TICKET_TTL_MS);
+  const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!);
   return { store, keys, keyRing, reader, sessions, tickets, now };
 }

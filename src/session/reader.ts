@@ -15,6 +15,7 @@ import type { InvalidReason, SessionReason } from "../protocol.js";
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
 import type { KeyRing, VerifyResult } from "../token/key-ring.js";
+import { parseDuration } from "../util/duration.js";
 import { BoundedLru } from "../util/lru.js";
 import { decodeRecord, sessionIdFor, type Session } from "./record.js";
 
@@ -102,7 +103,7 @@ export class SessionReader {
     this.keyRing = o.keyRing;
     this.keys = o.keys;
     this.now = o.now ?? Date.now;
-    this.ttlMs = o.cacheTtlMs ?? 1000;
+    this.ttlMs = o.cacheTtlMs ?? parseDuration(DEFAULTS.cacheTtl)!;
     this.followTimeoutMs = o.followTimeoutMs ?? followTimeoutFor(DEFAULTS.storeTimeoutMs);
     this.entries = new BoundedLru<string, CacheEntry>(Math.max(1, o.cacheMaxEntries ?? DEFAULTS.cacheMaxEntries), (entry, token) => {
       if (entry.live && this.bySession.get(entry.session.id) === token) this.bySession.delete(entry.session.id);
