@@ -4,11 +4,13 @@ import { defineConfig } from "vitest/config";
 /**
  * Two projects:
  * - `workers`: unit and integration tests inside workerd (the Workers runtime) through the
- *   pinned pool. `test/global-setup.ts` starts the local Upstash-compatible store in Node
- *   (real Redis when REDIS_URL is set, the embedded in-memory backend otherwise) and provides
- *   its URL; the worker's bindings point at it.
- * - `node`: tests of the Node-side tools (the local store, the dev runner) and the browser
- *   end-to-end tests, which drive Debian's Chromium with playwright-core.
+ *   pinned pool. `test/global-setup.ts` starts the local Upstash-compatible store
+ *   (dev/store, the `@edge-session/local-store` workspace) in Node — real Redis when REDIS_URL
+ *   is set, the embedded in-memory backend otherwise — and provides its URL; the worker's
+ *   bindings point at it. The store's own protocol conformance tests (dev/store/test/workerd)
+ *   run here too: they need workerd and the real @upstash/redis client.
+ * - `node`: tests of the Node-side tools (the local store's package, the dev runner) and the
+ *   browser end-to-end tests, which drive Debian's Chromium with playwright-core.
  */
 export default defineConfig({
   test: {
@@ -49,7 +51,7 @@ export default defineConfig({
         test: {
           name: "workers",
           globalSetup: ["./test/global-setup.ts"],
-          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "dev/store/test/workerd/**/*.test.ts"],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -58,7 +60,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "dev/store/test/node/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Each file starts its own servers on port 0; run them one at a time to keep the

@@ -21,7 +21,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { startStore } from "../dev/store/server.ts";
+import { startStore } from "@edge-session/local-store";
 import { burst, cannon, request } from "./load.ts";
 import { sessionMinter } from "./sessions.ts";
 

@@ -122,7 +122,7 @@ function spawnTs(file: string, argv: string[], env: Record<string, string> = {})
 }
 
 // ---------------------------------------------------------------------------------------------
-// The store and its counters (HTTP control API of dev/store/server.ts).
+// The store and its counters (HTTP control API of dev/store/src/server.ts).
 
 interface StoreHandle {
   url: string;
@@ -347,7 +347,7 @@ async function main() {
   const store = await startStoreProc(process.env.REDIS_URL || undefined);
   if (store.backend.startsWith("redis")) disposers.push(() => deletePrefix(redisUrl, prefix));
   log(`store (${store.backend}) at ${store.url}`);
-  await storeCommands(store).catch((e: unknown) => fail(`the store has no /_stats counters (is dev/store/server.ts the real one?): ${String(e)}`));
+  await storeCommands(store).catch((e: unknown) => fail(`the store has no /_stats counters (is dev/store/src/server.ts the real one?): ${String(e)}`));
 
   // Secrets for this run only.
   const sessionKeys = `k1:${randomBytes(32).toString("base64url")}`;

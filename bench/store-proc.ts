@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/store-proc.ts <token> [redisUrl]
  */
-import { startStore } from "../dev/store/server.ts";
+import { startStore } from "@edge-session/local-store";
 
 const [token, redisUrl] = process.argv.slice(2);
 if (!token) {

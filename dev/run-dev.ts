@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { addUser, DEMO_USERS } from "./accounts.ts";
 import { ensureDevVars, formatVars, mergeWithEnvironment } from "./dev-vars.ts";
-import { startStore, type StoreServer } from "./store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 
 const port = Number(process.env.PORT ?? 8787);
 const storePort = Number(process.env.STORE_PORT ?? 8079);

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type {} from "vitest";
 import type { TestProject } from "vitest/node";
-import { dropPrefix } from "../dev/store/drop-prefix.ts";
-import { startStore } from "../dev/store/server.ts";
+import { dropPrefix, startStore } from "@edge-session/local-store";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -18,8 +18,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUser, DEMO_USERS } from "../../dev/accounts.ts";
 import { formatVars, newKeyEntry, newPepper } from "../../dev/dev-vars.ts";
-import { dropPrefix } from "../../dev/store/drop-prefix.ts";
-import { startStore } from "../../dev/store/server.ts";
+import { dropPrefix, startStore } from "@edge-session/local-store";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { verifyAssertion } from "../../examples/verify-assertion.mjs";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { bundleWorker, COMPATIBILITY_DATE } from "./helpers/bundle.ts";
 import { startOrigin, STREAM_GAP_MS, type Origin } from "./helpers/origin.ts";
 

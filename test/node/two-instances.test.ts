@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { bundleWorker, COMPATIBILITY_DATE } from "./helpers/bundle.ts";
 
 const PASSWORD = "correct horse battery staple";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ScriptRewriter, sha1, stripUnknownFlags } from "../../dev/store/script-flags.ts";
+import { ScriptRewriter, sha1, stripUnknownFlags } from "../../src/script-flags.ts";
 
 describe("Upstash-only script flags", () => {
   it("drops flags Redis 7.0 does not know and keeps the rest", () => {

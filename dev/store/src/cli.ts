@@ -1,15 +1,16 @@
 /**
- * `npm run store`: the local Upstash-compatible Redis REST server on its own.
+ * The `local-store` command (`npm run store` at the repository root): the local
+ * Upstash-compatible Redis REST server on its own.
  *
- *   npm run store -- [--port 8079] [--host 127.0.0.1] [--token T] [--latency MS] [--control-port P]
- *   REDIS_URL=redis://127.0.0.1:6379 npm run store     # real Redis instead of the embedded engine
+ *   local-store [--port 8079] [--host 127.0.0.1] [--token T] [--latency MS] [--control-port P]
+ *   REDIS_URL=redis://127.0.0.1:6379 local-store     # real Redis instead of the embedded engine
  *
  * Prints the URL, the token, the backend and the variables to export; Ctrl-C stops it.
  */
 import { parseArgs } from "node:util";
-import { startStore, type StoreServer } from "./store/server.ts";
+import { startStore, type StoreServer } from "./server.ts";
 
-const USAGE = `Usage: npm run store -- [options]
+const USAGE = `Usage: local-store [options]   (at the repository root: npm run store -- [options])
 
 A local server speaking the Upstash Redis REST protocol (for @upstash/redis and curl).
 

@@ -1,5 +1,5 @@
 /**
- * The embedded in-memory Redis engine (dev/store/memory).
+ * The embedded in-memory Redis engine (src/memory).
  *
  * 1. Engine-only tests: expiry with an injected clock, pipelines and transactions, SCAN,
  *    scripting details that need control over time or state.
@@ -13,11 +13,11 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import ioredis, { type Redis as RedisClient } from "ioredis";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { MemoryBackend } from "../../dev/store/memory/index.ts";
-import { LuaScripting } from "../../dev/store/memory/lua/host.ts";
-import { CommandError, type Reply } from "../../dev/store/types.ts";
+import { MemoryBackend } from "../../src/memory/index.ts";
+import { LuaScripting } from "../../src/memory/lua/host.ts";
+import { CommandError, type Reply } from "../../src/types.ts";
 
-// ioredis is CommonJS: take the class from the default import, as dev/store/redis-backend.ts does.
+// ioredis is CommonJS: take the class from the default import, as src/redis-backend.ts does.
 const { Redis } = ioredis;
 
 // ---------------------------------------------------------------------------------------------

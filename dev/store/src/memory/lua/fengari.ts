@@ -5,7 +5,7 @@
  *   would wrap around at 2^31);
  * - numbers print with "%.14g" ("5", not "5.0"; "1e+15"), as 5.1's tostring and `..` do.
  * The copy is loaded with a clean module cache and removed from it afterwards, so nothing
- * else that uses fengari (ioredis-mock) sees the changes.
+ * else in the process that loads fengari sees the changes.
  */
 import { createRequire } from "node:module";
 import path from "node:path";

@@ -1,6 +1,6 @@
 /**
  * A local server speaking the Upstash Redis REST protocol, as @upstash/redis uses it
- * (see docs in dev/README.md and the checklist in shared/reference/upstash-rest-protocol.md):
+ * (documented in this package's README.md):
  *
  * - `POST /` one command (`["set","k","v"]`), `POST /pipeline` and `POST /multi-exec` batches;
  *   the path form (`GET /get/k`, `POST /set/k` with the value as body) for curl;

@@ -7,8 +7,9 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "../../src/server.ts";
 
 const REDIS_URL = process.env.REDIS_URL || undefined;
 const prefix = `store-server-test:${randomBytes(6).toString("hex")}:`;
@@ -326,10 +327,11 @@ describe.runIf(REDIS_URL)("real Redis backend", () => {
   });
 });
 
-describe("CLI (npm run store)", () => {
+describe("CLI (the package's `local-store` bin, what `npm run store` runs)", () => {
+  const BIN = fileURLToPath(new URL("../../bin/local-store.mjs", import.meta.url));
   function runCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
-    // Its own process group, so the whole npx → tsx → node chain can be signalled at once.
-    const child = spawn("npx", ["tsx", "dev/store-cli.ts", ...args], { cwd: process.cwd(), env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so anything it starts can be signalled with it.
+    const child = spawn(process.execPath, [BIN, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
