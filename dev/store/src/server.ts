@@ -162,7 +162,8 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
-      if (e.code === "EADDRINUSE") reject(new Error(`port ${port} is already in use on ${host} (another store running? port 0 picks a free one)`));
+      // The code stays on the error so callers can fall back to another port.
+      if (e.code === "EADDRINUSE") reject(Object.assign(new Error(`port ${port} is already in use on ${host} (another store running? port 0 picks a free one)`), { code: "EADDRINUSE" }));
       else reject(e);
     };
     const onListening = () => {

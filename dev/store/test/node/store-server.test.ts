@@ -108,7 +108,7 @@ describe("binding", () => {
 
   it("a port already in use is a clear error", async () => {
     const a = await start();
-    await expect(startStore({ port: a.port, redisUrl: REDIS_URL })).rejects.toThrow(/already in use/);
+    await expect(startStore({ port: a.port, redisUrl: REDIS_URL })).rejects.toMatchObject({ message: expect.stringMatching(/already in use/), code: "EADDRINUSE" });
   });
 
   it("a random token by default, the given one otherwise", async () => {
