@@ -1,5 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { filterWorkerdNoise, keepConsoleLog } from "./test/expected-noise.ts";
+
+// The fault tests' expected output is counted, not printed (TEST_VERBOSE=1 prints it).
+filterWorkerdNoise();
 
 /**
  * Two projects:
@@ -16,6 +20,7 @@ export default defineConfig({
   test: {
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    onConsoleLog: (log) => keepConsoleLog(log),
     projects: [
       {
         plugins: [

@@ -1,0 +1,93 @@
+/**
+ * The expected noise of a passing run, kept out of its output so that what remains is what
+ * needs reading. The fault tests refuse, hang and break the store on purpose, and closing
+ * sockets is routine; two sources then print on every run:
+ *
+ * - workerd itself: @cloudflare/vitest-pool-workers starts Miniflare with verbose logging and
+ *   its own log handler, writing straight to this process's stderr (neither is a project
+ *   option in 0.15.1), so the only place to filter is that stream. Dropped: the disconnection
+ *   records listed in WORKERD_EXPECTED and the "stack:" line of addresses that follows one;
+ * - the worker's one-line JSON warning "session store unavailable" (the 503 path), seen by
+ *   Vitest's console capture (`onConsoleLog`).
+ *
+ * Nothing else is touched: test failures, errors and every other log line print as before, and
+ * a failure caused by the store shows up as the failing assertion it produces. The number of
+ * lines kept back is printed in one line at the end. TEST_VERBOSE=1 turns all this off.
+ */
+
+const WORKERD_EXPECTED: RegExp[] = [
+  /^uncaught exception; source = Uncaught \(in promise\); stack = Error: Network connection lost\.\s*$/,
+  /^uncaught exception; exception = \S+: disconnected: jsg\.Error: Network connection lost\.\s*$/,
+  /^exception = kj\/async-io-unix\.c\+\+:\d+: disconnected: connect\(\): Connection refused\s*$/,
+  /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\s*$/,
+];
+/** workerd's unsymbolised stack: "stack: /path/to/workerd@2f20430 /path/to/workerd@…". */
+const WORKERD_STACK = /^stack:( \S+@[0-9a-f]+)+\s*$/;
+
+export const verbose = process.env.TEST_VERBOSE === "1";
+
+/** Whether one line of output is a record of workerd's that a passing run expects. */
+export function isExpectedWorkerdLine(line: string, previousWasExpected: boolean): boolean {
+  return WORKERD_EXPECTED.some((re) => re.test(line)) || (previousWasExpected && WORKERD_STACK.test(line));
+}
+
+/** Whether a captured console entry is the worker's expected "store unavailable" warning. */
+export function isExpectedWarning(log: string): boolean {
+  const lines = log.split("\n").filter((l) => l.trim() !== "");
+  return lines.length > 0 && lines.every((line) => {
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+      return entry.level === "warn" && entry.msg === "session store unavailable";
+    } catch {
+      return false;
+    }
+  });
+}
+
+const hidden = { workerd: 0, warnings: 0 };
+
+/** For `onConsoleLog`: false drops the entry. */
+export function keepConsoleLog(log: string): boolean {
+  if (verbose || !isExpectedWarning(log)) return true;
+  hidden.warnings += log.split("\n").filter((l) => l.trim() !== "").length;
+  return false;
+}
+
+/** Filters workerd's expected records out of this process's stderr (and stdout). */
+export function filterWorkerdNoise(): void {
+  const installed = Symbol.for("edge-session.expected-noise");
+  const g = globalThis as { [installed]?: boolean };
+  if (verbose || g[installed]) return;
+  g[installed] = true;
+  for (const stream of [process.stderr, process.stdout]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    let previousDropped = false;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) return write(chunk, ...rest);
+      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      const lines = text.split("\n");
+      if (lines.at(-1) === "") lines.pop();
+      const kept: string[] = [];
+      for (const line of lines) {
+        const drop = isExpectedWorkerdLine(line, previousDropped);
+        previousDropped = drop;
+        if (drop) hidden.workerd++;
+        else kept.push(line);
+      }
+      if (kept.length === lines.length) return write(chunk, ...rest);
+      const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      if (kept.length === 0) {
+        callback?.();
+        return true;
+      }
+      return write(kept.join("\n") + (text.endsWith("\n") ? "\n" : ""), ...rest);
+    }) as typeof stream.write;
+  }
+  process.once("exit", () => {
+    const total = hidden.workerd + hidden.warnings;
+    if (total === 0) return;
+    process.stderr.write(
+      `[test] kept back ${total} lines of expected fault-test output (workerd disconnections: ${hidden.workerd}, "session store unavailable" warnings: ${hidden.warnings}); TEST_VERBOSE=1 shows them\n`,
+    );
+  });
+}
