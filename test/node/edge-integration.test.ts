@@ -212,6 +212,52 @@ describe("gateway", () => {
   });
 });
 
+describe("gateway with the session cookie", () => {
+  const COOKIE = "__Host-session";
+  async function cookieRegister() {
+    const email = `gwc-${randomBytes(6).toString("hex")}@example.test`;
+    const res = await fetch(`${base}/auth/register`, { method: "POST", headers: { "Content-Type": "application/json", Origin: base, "X-CSRF-Protection": "1" }, body: JSON.stringify({ email, password: PASSWORD, transport: "cookie" }) });
+    expect(res.status).toBe(201);
+    const set = res.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`))!;
+    return { token: set.slice(COOKIE.length + 1, set.indexOf(";")), user: ((await res.json()) as { user: { id: string } }).user };
+  }
+
+  it("proxies a cookie-authenticated GET with the session cookie removed and other cookies kept", async () => {
+    const a = await cookieRegister();
+    const res = await fetch(`${base}/app/cookie-get`, { headers: { Cookie: `theme=dark; ${COOKIE}=${a.token}; lang=en` } });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as { headers: Record<string, string> };
+    expect(seen.headers["x-session-user"]).toBe(a.user.id);
+    expect(seen.headers.cookie).toBe("theme=dark; lang=en");
+    expect(JSON.stringify(seen)).not.toContain(a.token);
+    const only = (await (await fetch(`${base}/app/cookie-only`, { headers: { Cookie: `${COOKIE}=${a.token}` } })).json()) as { headers: Record<string, string> };
+    expect(only.headers.cookie).toBeUndefined();
+  });
+
+  it("CSRF: a cookie-authenticated unsafe request from another origin, or without the header, is 403 csrf and never reaches the origin", async () => {
+    const a = await cookieRegister();
+    const before = hits("/app/transfer");
+    for (const headers of [{ Origin: "https://evil.example", "X-CSRF-Protection": "1" }, { Origin: base }, {}] as Record<string, string>[]) {
+      const res = await fetch(`${base}/app/transfer`, { method: "POST", headers: { Cookie: `${COOKIE}=${a.token}`, "Content-Type": "application/json", ...headers }, body: "{}" });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toEqual({ error: "forbidden", reason: "csrf" });
+    }
+    expect(hits("/app/transfer")).toBe(before);
+    const ok = await fetch(`${base}/app/transfer`, { method: "POST", headers: { Cookie: `${COOKIE}=${a.token}`, "Content-Type": "application/json", Origin: base, "X-CSRF-Protection": "1" }, body: "{}" });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { method: string }).method).toBe("POST");
+    expect(hits("/app/transfer")).toBe(before + 1);
+  });
+
+  it("a forged session cookie: 401, cookie cleared, never reaches the origin", async () => {
+    const before = hits("/app/cookie-forged");
+    const res = await fetch(`${base}/app/cookie-forged`, { headers: { Cookie: `${COOKIE}=v1.k1.${"A".repeat(43)}.${"B".repeat(43)}` } });
+    expect(res.status).toBe(401);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}=;`) && /Max-Age=0/.test(c))).toBe(true);
+    expect(hits("/app/cookie-forged")).toBe(before);
+  });
+});
+
 describe("service-binding RPC (SessionVerifier)", () => {
   const rpc = async (op: string, arg: unknown) => {
     const res = await mf.getWorker("consumer").then((w) => w.fetch("http://consumer/", { method: "POST", body: JSON.stringify({ op, arg }) }));
