@@ -21,6 +21,15 @@
  * The token lives in memory unless you opt in to `storage` (e.g. `sessionStorage`). It is only
  * ever sent, as `Authorization: Bearer …`, to `baseUrl`'s origin, and never put in a URL.
  *
+ * Cookie mode, for an SPA served from the worker's own origin: the token never reaches
+ * JavaScript. It lives in the worker's `__Host-session` HttpOnly cookie; requests to `baseUrl`'s
+ * origin go with the cookie (`credentials: "same-origin"`) and the `X-CSRF-Protection: 1`
+ * header the worker asks of cookie-authenticated unsafe requests; `restore()` at start-up signs
+ * a reloaded page back in.
+ *
+ *   const session = createSessionClient({ baseUrl: location.origin, transport: "cookie" });
+ *   const user = await session.restore(); // null: show the sign-in view
+ *
  * Over 250 lines on purpose: most of it is the documented public types, and the client is one
  * closure whose methods share the held token and its listeners; split up, that state would have
  * to be exported between modules. Error types live in errors.ts.
@@ -33,13 +42,28 @@ import { TICKET_PROTOCOL, type SessionUser } from "../protocol.js";
 
 export { TICKET_PROTOCOL, ERROR_CODES, UNAUTHORIZED_REASONS, type ErrorCode, type SessionUser, type UnauthorizedReason } from "../protocol.js";
 
+/** How the token travels: `Authorization: Bearer` (held by this client) or the worker's HttpOnly cookie. */
+export type SessionTransport = "bearer" | "cookie";
+
 /** What `POST /auth/login` and `POST /auth/register` answer. */
-export interface SessionGrant {
+export type SessionGrant = BearerGrant | CookieGrant;
+
+/** A Bearer grant: the token is in the body (and held by the client). */
+export interface BearerGrant {
   token: string;
   tokenType: "Bearer";
   /** Absolute expiry (ISO 8601): the session ends then whatever happens. */
   expiresAt: string;
   /** Idle expiry at issue time (ISO 8601); every authenticated request slides it. */
+  idleExpiresAt: string;
+  user: SessionUser;
+}
+
+/** A cookie grant: the token went into the HttpOnly cookie; JavaScript never sees it. */
+export interface CookieGrant {
+  token: null;
+  tokenType: "Cookie";
+  expiresAt: string;
   idleExpiresAt: string;
   user: SessionUser;
 }
@@ -65,6 +89,14 @@ export interface SessionClientOptions {
    * Required: there is no default.
    */
   baseUrl: string | URL;
+  /**
+   * `"bearer"`: the client holds the token and sends `Authorization: Bearer …` (any origin,
+   * mobile, servers). `"cookie"`: the worker keeps it in its `__Host-session` HttpOnly cookie;
+   * for pages served from the worker's own origin (the cookie is host-only and SameSite, and
+   * the worker's CORS never allows credentials). `storage` cannot be combined with it.
+   * @default "bearer"
+   */
+  transport?: SessionTransport;
   /**
    * Where to keep the token (and user) so that it survives a page reload: anything with
    * `getItem`/`setItem`/`removeItem`, e.g. `sessionStorage` (per tab, cleared when the tab
@@ -117,8 +149,13 @@ export interface SessionEvents {
 export type SessionEventName = keyof SessionEvents;
 export type SessionEventHandler<E extends SessionEventName> = (detail: SessionEvents[E]) => void;
 
-export interface SessionClient {
-  /** The current Bearer token, or null when signed out. */
+/** The grant a client of transport `T` receives. */
+export type GrantFor<T extends SessionTransport> = T extends "cookie" ? CookieGrant : BearerGrant;
+
+export interface SessionClient<T extends SessionTransport = SessionTransport> {
+  /** The transport this client was created with. */
+  readonly transport: T;
+  /** The current Bearer token, or null when signed out — and always null in cookie mode. */
   readonly token: string | null;
   /** The signed-in user, or null when signed out. */
   readonly user: SessionUser | null;
@@ -130,9 +167,9 @@ export interface SessionClient {
    * `retryAfter`), `invalid_request` or `invalid_json` (400), `session_store_unavailable` (503,
    * `StoreUnavailableError`). A token held before is replaced, not ended: `logout()` first.
    */
-  login(email: string, password: string): Promise<SessionGrant>;
+  login(email: string, password: string): Promise<GrantFor<T>>;
   /** Creates an account (`POST /auth/register`) and signs in; errors as `login()`, plus `email_taken` (409) and `signup_closed` (403). */
-  register(email: string, password: string): Promise<SessionGrant>;
+  register(email: string, password: string): Promise<GrantFor<T>>;
   /**
    * Ends the session (`POST /auth/logout`) and forgets the token. The token is forgotten
    * whatever the worker answers — a sign-out the user asked for is never undone by an outage —
@@ -165,24 +202,38 @@ export interface SessionClient {
    * @param protocols @default []
    */
   openSocket(path?: string, protocols?: string[]): Promise<WebSocket>;
+  /**
+   * Signs a reloaded page back in. Cookie mode: asks the worker (`GET /auth/session`, with the
+   * cookie) and resolves to the user, emitting `login`, or to null when there is no live session
+   * (the worker then clears a stale cookie). Bearer mode: the user restored from `storage`, if
+   * any, without a request. Throws `StoreUnavailableError` on 503 (the cookie may be fine: retry).
+   */
+  restore(): Promise<SessionUser | null>;
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends SessionEventName>(event: E, handler: SessionEventHandler<E>): () => void;
 }
 
-/** The subprotocol naming the ticket pair; the worker echoes it back. */
+/** The header the worker requires of cookie-authenticated unsafe requests (a cross-site page cannot send it). */
+export const CSRF_HEADER = "X-CSRF-Protection";
+
 interface Held {
-  token: string;
+  /** null in cookie mode. */
+  token: string | null;
   user: SessionUser;
   expiresAt: string;
   idleExpiresAt: string;
 }
 
 /** Creates a client. Nothing is sent until you call one of its methods. */
-export function createSessionClient(options: SessionClientOptions): SessionClient {
+export function createSessionClient<T extends SessionTransport = "bearer">(options: SessionClientOptions & { transport?: T }): SessionClient<T> {
   if (!options || options.baseUrl === undefined || options.baseUrl === null || String(options.baseUrl) === "") {
     throw new TypeError("createSessionClient: baseUrl is required (e.g. location.origin)");
   }
   const base = new URL(String(options.baseUrl));
+  const transport = (options.transport ?? "bearer") as T;
+  if (transport !== "bearer" && transport !== "cookie") throw new TypeError(`createSessionClient: transport must be "bearer" or "cookie" (got ${String(options.transport)})`);
+  const cookieMode = transport === "cookie";
+  if (cookieMode && options.storage) throw new TypeError("createSessionClient: storage holds a Bearer token; cookie mode keeps none in JavaScript (drop storage)");
   const storageKey = options.storageKey ?? "edge-session";
   const now = options.now ?? Date.now;
   const send: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -246,23 +297,62 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   const resolve = (path: string | URL): URL => new URL(path, base);
   const isOurs = (url: string): boolean => new URL(url).origin === base.origin;
 
+  /**
+   * A request to the worker with the CSRF header (cookie mode). The cookie rides along by the
+   * fetch default, `credentials: "same-origin"`: the cookie is host-only and the worker's CORS
+   * never allows credentials, so a cross-origin `"include"` could not work anyway (and some
+   * runtimes, workerd among them, reject a `credentials` member outright).
+   */
+  function withCookie(request: Request): Request {
+    const headers = new Headers(request.headers);
+    if (!headers.has(CSRF_HEADER)) headers.set(CSRF_HEADER, "1");
+    return new Request(request, { headers });
+  }
+
   async function authenticate(path: "/auth/login" | "/auth/register", email: string, password: string): Promise<SessionGrant> {
-    const res = await send(
-      new Request(resolve(path), {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ email, password }),
-      }),
-    );
+    const request = new Request(resolve(path), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(cookieMode ? { email, password, transport: "cookie" } : { email, password }),
+    });
+    const res = await send(cookieMode ? withCookie(request) : request);
     // A failed login is not a refused token: a plain error, no `unauthorized` event.
     if (!res.ok) throw await errorFromResponse(res, { tokenSent: false });
-    const grant = parseGrant(await readJson(res));
+    const grant = cookieMode ? parseCookieGrant(await readJson(res)) : parseGrant(await readJson(res));
     if (!grant) throw new SessionClientError(res.status, "unexpected_response", { message: `${path} answered ${res.status} without a session` });
     hold(grant);
     return grant;
   }
 
-  const authedFetch: FetchFunction = async (input, init) => {
+  const cookieFetch: FetchFunction = async (input, init) => {
+    const request = new Request(typeof input === "string" || input instanceof URL ? resolve(input) : input, init);
+    // Another origin, or a request that brings its own Authorization: passed through as given.
+    if (!isOurs(request.url) || request.headers.has("Authorization")) return send(request);
+    const sentWith = held;
+    const res = await send(withCookie(request));
+    if (res.status === 401) {
+      // The worker has cleared the cookie. Only the session that was in use is forgotten.
+      if (sentWith !== null && held === sentWith) {
+        const reason = parseErrorBody(await readJson(res.clone()))?.reason;
+        forget();
+        emit("unauthorized", { status: 401, reason, url: request.url });
+      }
+      return res;
+    }
+    if (res.status === 503) {
+      const error = await errorFromResponse(res.clone(), { tokenSent: true });
+      if (error instanceof StoreUnavailableError) throw error;
+      return res;
+    }
+    // A password change re-issues the session into a new cookie: adopt what the body describes.
+    if (res.ok && new URL(request.url).pathname === "/auth/password" && held === sentWith) {
+      const grant = parseCookieGrant(await readJson(res.clone()));
+      if (grant) hold(grant);
+    }
+    return res;
+  };
+
+  const bearerFetch: FetchFunction = async (input, init) => {
     const request = new Request(typeof input === "string" || input instanceof URL ? resolve(input) : input, init);
     const token = held?.token ?? null;
     let sent: string | null = null;
@@ -294,7 +384,43 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
     return res;
   };
 
+  const authedFetch: FetchFunction = cookieMode ? cookieFetch : bearerFetch;
+
+  async function cookieLogout(): Promise<{ ended: boolean }> {
+    // Sent even when nothing is held: a cookie from before a reload may still be there.
+    const was = held;
+    let ended = false;
+    try {
+      const res = await send(withCookie(new Request(resolve("/auth/logout"), { method: "POST" })));
+      ended = res.status === 204 || res.status === 401;
+      await res.body?.cancel();
+    } catch {
+      ended = false;
+    }
+    if (held === was) forget();
+    if (was !== null) emit("logout", { ended });
+    return { ended };
+  }
+
+  async function restoreSession(): Promise<SessionUser | null> {
+    if (!cookieMode) return held?.user ?? null;
+    const res = await send(withCookie(new Request(resolve("/auth/session"), { headers: { Accept: "application/json" } })));
+    if (res.status === 401) {
+      await res.body?.cancel();
+      forget();
+      return null;
+    }
+    if (!res.ok) throw await errorFromResponse(res, { tokenSent: true });
+    const body = await readJson(res);
+    const b = typeof body === "object" && body !== null ? (body as { user?: unknown; session?: { expiresAt?: unknown; idleExpiresAt?: unknown } }) : {};
+    const grant = parseCookieGrant({ transport: "cookie", user: b.user, expiresAt: b.session?.expiresAt, idleExpiresAt: b.session?.idleExpiresAt });
+    if (!grant) throw new SessionClientError(res.status, "unexpected_response", { message: "/auth/session answered without a session" });
+    hold(grant);
+    return grant.user;
+  }
+
   async function logout(): Promise<{ ended: boolean }> {
+    if (cookieMode) return cookieLogout();
     const token = held?.token ?? null;
     if (token === null) return { ended: true };
     let ended = false;
@@ -312,6 +438,13 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
 
   async function openSocket(path = "/ws", protocols: string[] = []): Promise<WebSocket> {
     if (held === null) throw new UnauthorizedError(401, "unauthorized", { reason: "missing", message: "openSocket: not signed in" });
+    if (cookieMode) {
+      // The browser sends the same-site cookie with the handshake; the worker checks Origin.
+      const url = resolve(path);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      const Ctor = options.WebSocket ?? globalThis.WebSocket;
+      return protocols.length ? new Ctor(url.href, protocols) : new Ctor(url.href);
+    }
     const res = await authedFetch(resolve("/auth/ws-ticket"), { method: "POST", headers: { Accept: "application/json" } });
     if (!res.ok) throw await errorFromResponse(res, { tokenSent: true });
     const body = await readJson(res);
@@ -324,6 +457,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   }
 
   return {
+    transport,
     get token() {
       return held?.token ?? null;
     },
@@ -333,9 +467,10 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
     get expiresAt() {
       return held?.expiresAt ?? null;
     },
-    login: (email, password) => authenticate("/auth/login", email, password),
-    register: (email, password) => authenticate("/auth/register", email, password),
+    login: (email, password) => authenticate("/auth/login", email, password) as Promise<GrantFor<T>>,
+    register: (email, password) => authenticate("/auth/register", email, password) as Promise<GrantFor<T>>,
     logout,
+    restore: restoreSession,
     fetch: authedFetch,
     openSocket,
     on(event, handler) {
@@ -354,11 +489,19 @@ function isUser(v: unknown): v is SessionUser {
   return typeof u.id === "string" && typeof u.email === "string" && Array.isArray(u.roles) && u.roles.every((r) => typeof r === "string");
 }
 
-function parseGrant(v: unknown): SessionGrant | null {
+function parseGrant(v: unknown): BearerGrant | null {
   if (typeof v !== "object" || v === null) return null;
   const g = v as Record<string, unknown>;
   if (typeof g.token !== "string" || g.token === "" || typeof g.expiresAt !== "string" || typeof g.idleExpiresAt !== "string" || !isUser(g.user)) return null;
   return { token: g.token, tokenType: "Bearer", expiresAt: g.expiresAt, idleExpiresAt: g.idleExpiresAt, user: g.user };
+}
+
+/** A cookie-mode answer: the user and expiries, and (by design) no token. */
+function parseCookieGrant(v: unknown): CookieGrant | null {
+  if (typeof v !== "object" || v === null) return null;
+  const g = v as Record<string, unknown>;
+  if (g.transport !== "cookie" || typeof g.expiresAt !== "string" || typeof g.idleExpiresAt !== "string" || !isUser(g.user)) return null;
+  return { token: null, tokenType: "Cookie", expiresAt: g.expiresAt, idleExpiresAt: g.idleExpiresAt, user: g.user };
 }
 
 function parseHeld(v: unknown): Held | null {

@@ -25,9 +25,14 @@ export function parseSetCookie(raw: string): ParsedSetCookie {
   return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attributes, raw };
 }
 
+/** Every `Set-Cookie` header of a response, unparsed (workerd has `getSetCookie()`; its types do not yet). */
+export function rawSetCookies(res: { headers: Headers }): string[] {
+  return (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie();
+}
+
 /** Every `Set-Cookie` of a response, parsed. */
 export function setCookies(res: { headers: Headers }): ParsedSetCookie[] {
-  return res.headers.getSetCookie().map(parseSetCookie);
+  return rawSetCookies(res).map(parseSetCookie);
 }
 
 /** The one `__Host-session` Set-Cookie of a response, or null. */

@@ -8,7 +8,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { BASE, call, PASSWORD, worker } from "../helpers/http.js";
-import { COOKIE, cookieHeader, cookieSignIn, SAME_ORIGIN, sessionSetCookie } from "../helpers/cookie.js";
+import { COOKIE, cookieHeader, rawSetCookies, cookieSignIn, SAME_ORIGIN, sessionSetCookie } from "../helpers/cookie.js";
 import { open, upgrade, within } from "../helpers/ws.js";
 
 const CSRF = { error: "forbidden", reason: "csrf" };
@@ -57,7 +57,7 @@ describe("CSRF: forged cookie-authenticated requests to unsafe routes", () => {
       expect(r.status, `${route.method} ${route.path}`).toBe(403);
       expect(r.json).toEqual(CSRF);
       // The request is suspect, not the session: the cookie stays.
-      expect(r.headers.getSetCookie()).toEqual([]);
+      expect(rawSetCookies(r)).toEqual([]);
     }
     // Nothing changed: the session lives, the password is the old one.
     expect((await call("/auth/session", { headers: cookieHeader(token) })).status).toBe(200);
@@ -88,7 +88,7 @@ describe("CSRF: forged cookie-authenticated requests to unsafe routes", () => {
       const r = await call("/auth/login", { body: { email, password: PASSWORD, transport: "cookie" }, headers });
       expect(r.status).toBe(403);
       expect(r.json).toEqual(CSRF);
-      expect(r.headers.getSetCookie()).toEqual([]);
+      expect(rawSetCookies(r)).toEqual([]);
     }
   });
 });
