@@ -1,10 +1,12 @@
 // The demo SPA: plain ES modules, no framework. The session client is bundled from
 // src/client by `npm run build:client` (run before `npm run dev`, `npm test` and `npm run check`).
-// The token stays in this module's memory: a reload signs out. To keep it per tab instead,
-// pass `storage: sessionStorage` below (never localStorage for a demo like this).
+// Cookie mode: this page is served by the worker itself, so the token lives in the worker's
+// HttpOnly `__Host-session` cookie — no script here can read it, and a reload stays signed in
+// (`session.restore()` below). The "Bearer flow" card shows the other transport, the one for
+// SPAs on other origins, mobile apps and servers.
 import { createSessionClient, StoreUnavailableError } from "./vendor/session-client.js";
 
-const session = createSessionClient({ baseUrl: location.origin });
+const session = createSessionClient({ baseUrl: location.origin, transport: "cookie" });
 
 const $ = (id) => {
   const el = document.getElementById(id);
@@ -43,6 +45,8 @@ const ui = {
   wsMessages: $("ws-messages"),
   log: $("log"),
   logClear: $("log-clear"),
+  bearerTry: $("bearer-try"),
+  bearerSteps: $("bearer-steps"),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -244,8 +248,8 @@ async function connect() {
   }
   socket = ws;
   ws.addEventListener("open", () => {
-    setSocketState("open", `open (subprotocol “${ws.protocol}”)`);
-    log("WebSocket open; the ticket travelled as a subprotocol, not in the URL.", "ok");
+    setSocketState("open", ws.protocol ? `open (subprotocol “${ws.protocol}”)` : "open (session cookie)");
+    log(ws.protocol ? "WebSocket open; the ticket travelled as a subprotocol, not in the URL." : "WebSocket open, authenticated by the session cookie (the worker checked Origin); nothing in the URL.", "ok");
   });
   ws.addEventListener("message", (event) => {
     addMessage("in", typeof event.data === "string" ? event.data : "[binary]");
@@ -333,13 +337,55 @@ function formatTime(iso) {
   return d.toLocaleString(undefined, { ...date, ...time });
 }
 
-/** "Chrome 156 on Linux" from a User-Agent string; the full string is in the cell's title. */
-// Start signed out (the token is only ever in memory) unless a storage was configured.
-if (session.token) {
-  showApp();
-  void loadMe();
-  void loadSessions();
-} else {
-  showSignIn();
+// ---------------------------------------------------------------------------------------------
+// The Bearer flow, side by side: a second client that holds its token in memory and sends it as
+// `Authorization: Bearer …`, as an SPA on another origin, a mobile app or a server would.
+
+/** A token shown without giving it away: its key id and the first characters of its id. */
+const masked = (token) => `${token.split(".").slice(0, 2).join(".")}.${token.split(".")[2]?.slice(0, 6) ?? ""}…`;
+
+function bearerStep(text, kind = "info") {
+  const li = document.createElement("li");
+  li.className = `log-${kind}`;
+  li.textContent = text;
+  ui.bearerSteps.append(li);
 }
-log("Ready. Sign in to begin.");
+
+async function tryBearer() {
+  ui.bearerSteps.replaceChildren();
+  ui.bearerTry.disabled = true;
+  const bearer = createSessionClient({ baseUrl: location.origin });
+  try {
+    const grant = await bearer.login(ui.email.value.trim(), ui.password.value);
+    bearerStep(`POST /auth/login → 200, body {token: "${masked(grant.token)}", tokenType: "Bearer"} — held in this page's memory`, "ok");
+    const res = await bearer.fetch("/api/me");
+    const body = await res.json();
+    bearerStep(`GET /api/me with Authorization: Bearer ${masked(grant.token)} → ${res.status} ${body.user?.email ?? ""}`, res.ok ? "ok" : "error");
+    const { ended } = await bearer.logout();
+    bearerStep(`POST /auth/logout with the same header → ${ended ? "204: that session is ended" : "not confirmed"}; the cookie session is untouched`, ended ? "ok" : "warn");
+  } catch (error) {
+    bearerStep(`Bearer sign-in failed: ${error instanceof Error ? error.message : String(error)}`, "error");
+  } finally {
+    ui.bearerTry.disabled = false;
+  }
+}
+ui.bearerTry.addEventListener("click", () => void tryBearer());
+
+// ---------------------------------------------------------------------------------------------
+// Start-up: a reloaded page is signed back in from the cookie.
+
+try {
+  const user = await session.restore();
+  if (user) {
+    showApp();
+    log(`Signed back in from the session cookie as ${user.email}.`, "ok");
+    void loadMe();
+    void loadSessions();
+  } else {
+    showSignIn();
+    log("Ready. Sign in to begin.");
+  }
+} catch (error) {
+  showSignIn(error instanceof StoreUnavailableError ? "The session store is unavailable; reload in a few seconds." : undefined);
+  log(`Could not check for a session: ${error instanceof Error ? error.message : String(error)}`, "warn");
+}
