@@ -12,6 +12,8 @@ import { loadConfig, type Config, type Env } from "./config.js";
 import type { Deps } from "./deps.js";
 import { createUpstashStore } from "./store/redis.js";
 import { SocketRegistry } from "./ws/registry.js";
+import { cookieSource } from "./credentials/cookie-source.js";
+import { bearerSource } from "./credentials/sources.js";
 
 export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: () => Response };
 
@@ -36,6 +38,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   const sockets = new SocketRegistry();
   core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
   const rl = config.rateLimits;
+  const cookie = cookieSource({ sameSite: config.cookie.sameSite });
   return {
     ...core,
     config,
@@ -48,6 +51,8 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
       now: core.now,
     }),
     sockets,
+    sources: [bearerSource, cookie],
+    cookie,
   };
 }
 

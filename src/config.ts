@@ -8,6 +8,7 @@ import { parseDuration } from "./util/duration.js";
 import { MAX_TICKET_TTL_MS } from "./session/tickets.js";
 import { DEFAULTS, defaultTouchInterval } from "./defaults.js";
 import type { SessionPolicy } from "./session/manager.js";
+import type { SameSite } from "./cookie/session-cookie.js";
 
 export interface Env {
   ENVIRONMENT?: string;
@@ -24,6 +25,7 @@ export interface Env {
   SESSION_TOUCH_INTERVAL?: string;
   SESSION_CACHE_TTL?: string;
   CORS_ORIGINS?: string;
+  SESSION_COOKIE_SAMESITE?: string;
   WS_ALLOWED_ORIGINS?: string;
   WS_QUERY_SESSION_TOKEN?: string;
   WS_RECHECK_INTERVAL?: string;
@@ -60,6 +62,8 @@ export interface Config {
   policy: SessionPolicy;
   cacheTtlMs: number;
   corsOrigins: string[];
+  /** The `__Host-session` cookie transport (login with `"transport": "cookie"`). */
+  cookie: { sameSite: SameSite };
   ws: { allowedOrigins: string[]; querySessionToken: boolean; recheckIntervalMs: number; ticketTtlMs: number };
   rateLimits: { loginPerAccount: RateLimitRule; loginPerIp: RateLimitRule; registerPerIp: RateLimitRule };
   gateway: { originUrl: string; paths: string[]; assertionKey: string; forwardAuthorization: boolean } | null;
@@ -156,6 +160,8 @@ export function loadConfig(env: Env): ConfigResult {
   if (badOrigin.length) problems.push(`CORS_ORIGINS / WS_ALLOWED_ORIGINS entries must be origins like https://app.example (got ${badOrigin.map((o) => `"${o}"`).join(", ")})`);
   if (corsOrigins.includes("*")) problems.push("CORS_ORIGINS may not be * (list the SPA origins)");
   const wsQuery = env.WS_QUERY_SESSION_TOKEN ?? DEFAULTS.wsQuerySessionToken;
+  const sameSite = (env.SESSION_COOKIE_SAMESITE ?? DEFAULTS.sessionCookieSameSite).trim().toLowerCase();
+  if (sameSite !== "lax" && sameSite !== "strict") problems.push(`SESSION_COOKIE_SAMESITE must be lax or strict (got "${env.SESSION_COOKIE_SAMESITE}")`);
   if (env.SERVER_TIMING && env.SERVER_TIMING !== "on" && env.SERVER_TIMING !== "off") problems.push(`SERVER_TIMING must be on or off (got "${env.SERVER_TIMING}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
@@ -193,6 +199,7 @@ export function loadConfig(env: Env): ConfigResult {
     },
     cacheTtlMs: duration("SESSION_CACHE_TTL", DEFAULTS.cacheTtl),
     corsOrigins,
+    cookie: { sameSite: sameSite === "strict" ? "Strict" : "Lax" },
     ws: {
       allowedOrigins: env.WS_ALLOWED_ORIGINS ? list(env.WS_ALLOWED_ORIGINS) : corsOrigins,
       querySessionToken: wsQuery === "allow",

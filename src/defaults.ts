@@ -24,6 +24,8 @@ export const DEFAULTS = {
   storeRetries: 2,
   /** STORE_PREFIX: every key this product writes starts with it. */
   storePrefix: "es:",
+  /** SESSION_COOKIE_SAMESITE: the `__Host-session` cookie's SameSite (`strict` also blocks arriving signed in from a link). */
+  sessionCookieSameSite: "lax",
   /** SIGNUP outside development. */
   signup: "closed",
   /** WS_QUERY_SESSION_TOKEN: a session token (not a ticket) in `?token=` is refused. */

@@ -6,6 +6,7 @@ import type { RateLimits } from "./auth/rate-limits.js";
 import type { Config, Env } from "./config.js";
 import type { SessionVariables } from "./credentials/session-auth.js";
 import type { SocketRegistry } from "./ws/registry.js";
+import type { TokenSource } from "./credentials/sources.js";
 
 export interface Deps extends SessionCore {
   config: Config;
@@ -14,6 +15,10 @@ export interface Deps extends SessionCore {
   rateLimits: RateLimits;
   /** This isolate's live sockets, closed at once when their session ends here. */
   sockets: SocketRegistry;
+  /** Where an HTTP request's credential may come from, in order: `Authorization`, then the session cookie. */
+  sources: readonly TokenSource[];
+  /** The session cookie source alone (the WebSocket handshake reads it after the ticket). */
+  cookie: TokenSource;
 }
 
 /** Route factories receive `Deps`; the context carries only per-request values. */

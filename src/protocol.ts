@@ -25,7 +25,7 @@ export const UNAUTHORIZED_REASONS = [...SIGNATURE_REASONS, ...SESSION_REASONS, "
 export type UnauthorizedReason = (typeof UNAUTHORIZED_REASONS)[number];
 
 /** Every `reason` of a 403 `{"error":"forbidden"}` (a plain 403 carries none). */
-export const FORBIDDEN_REASONS = ["signup_closed", "current_password_incorrect", "origin_not_allowed"] as const;
+export const FORBIDDEN_REASONS = ["signup_closed", "current_password_incorrect", "origin_not_allowed", "csrf"] as const;
 export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
 
 /** Every `error` code a response body of the worker can carry, with its status. */
@@ -61,6 +61,14 @@ export const SOCKET_CLOSE = {
   message_too_big: 1009,
 } as const;
 export type SocketCloseReason = keyof typeof SOCKET_CLOSE;
+
+/**
+ * The header a cookie-authenticated unsafe request must carry (with this value): a `<form>`
+ * cannot send a header, and a cross-origin `fetch` that sends it is preflighted, which this
+ * worker never grants with credentials. Without it: 403 `{"error":"forbidden","reason":"csrf"}`.
+ */
+export const CSRF_HEADER = "X-CSRF-Protection";
+export const CSRF_HEADER_VALUE = "1";
 
 /** The signed-in user, as every surface describes it. */
 export interface SessionUser {

@@ -10,7 +10,10 @@ const password = (name: string) =>
     v.maxLength(MAX_PASSWORD_LENGTH, `${name} must be at most ${MAX_PASSWORD_LENGTH} characters`),
   );
 
-export const CredentialsSchema = v.strictObject({ email, password: password("password") }, "body must be {email, password}");
+/** How the token is handed over: in the body and `Authorization` (default), or in the `__Host-session` cookie only. */
+export const TransportSchema = v.optional(v.picklist(["bearer", "cookie"], "transport must be bearer or cookie"), "bearer");
+
+export const CredentialsSchema = v.strictObject({ email, password: password("password"), transport: TransportSchema }, "body must be {email, password, transport?}");
 export const PasswordChangeSchema = v.strictObject(
   { currentPassword: v.pipe(v.string("currentPassword must be a string"), v.maxLength(MAX_PASSWORD_LENGTH, "currentPassword is too long")), newPassword: password("newPassword") },
   "body must be {currentPassword, newPassword}",

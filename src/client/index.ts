@@ -38,9 +38,9 @@ import { errorFromResponse, parseErrorBody, readJson, SessionClientError, StoreU
 
 export { SessionClientError, StoreUnavailableError, UnauthorizedError, type ErrorBody } from "./errors.js";
 
-import { TICKET_PROTOCOL, type SessionUser } from "../protocol.js";
+import { CSRF_HEADER, CSRF_HEADER_VALUE, TICKET_PROTOCOL, type SessionUser } from "../protocol.js";
 
-export { TICKET_PROTOCOL, ERROR_CODES, UNAUTHORIZED_REASONS, type ErrorCode, type SessionUser, type UnauthorizedReason } from "../protocol.js";
+export { CSRF_HEADER, TICKET_PROTOCOL, ERROR_CODES, UNAUTHORIZED_REASONS, type ErrorCode, type SessionUser, type UnauthorizedReason } from "../protocol.js";
 
 /** How the token travels: `Authorization: Bearer` (held by this client) or the worker's HttpOnly cookie. */
 export type SessionTransport = "bearer" | "cookie";
@@ -213,8 +213,6 @@ export interface SessionClient<T extends SessionTransport = SessionTransport> {
   on<E extends SessionEventName>(event: E, handler: SessionEventHandler<E>): () => void;
 }
 
-/** The header the worker requires of cookie-authenticated unsafe requests (a cross-site page cannot send it). */
-export const CSRF_HEADER = "X-CSRF-Protection";
 
 interface Held {
   /** null in cookie mode. */
@@ -305,7 +303,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
    */
   function withCookie(request: Request): Request {
     const headers = new Headers(request.headers);
-    if (!headers.has(CSRF_HEADER)) headers.set(CSRF_HEADER, "1");
+    if (!headers.has(CSRF_HEADER)) headers.set(CSRF_HEADER, CSRF_HEADER_VALUE);
     return new Request(request, { headers });
   }
 

@@ -18,8 +18,9 @@
  * Safe methods (GET, HEAD, OPTIONS) pass: none of them changes state here.
  */
 
-export const CSRF_HEADER = "X-CSRF-Protection";
-export const CSRF_HEADER_VALUE = "1";
+import { CSRF_HEADER, CSRF_HEADER_VALUE } from "../protocol.js";
+
+export { CSRF_HEADER, CSRF_HEADER_VALUE };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

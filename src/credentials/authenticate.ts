@@ -54,11 +54,12 @@ export async function authenticate(c: Context, deps: CredentialDeps, options: Au
   const fresh = options.fresh ?? false;
   let granted: Authenticated | null = null;
   for (const source of options.sources) {
+    if (source.fallback && granted) continue;
     const presented = source.read(c);
     if (presented === null) continue;
-    if (isRefusal(presented)) return { ok: false, refusal: presented };
+    if (isRefusal(presented)) return { ok: false, refusal: clearing(presented, source) };
     const resolved = await resolve(presented, deps, fresh);
-    if (isRefusal(resolved)) return { ok: false, refusal: resolved };
+    if (isRefusal(resolved)) return { ok: false, refusal: clearing(resolved, source) };
     if (granted && granted.session.id !== resolved.session.id) return { ok: false, refusal: { status: 401, reason: "foreign_ticket" } };
     granted ??= { ok: true, session: resolved.session, user: toUser(resolved.session), source: resolved.source, via: source.name, protocol: null };
     if (presented.kind === "ticket") granted.protocol = presented.protocol;
@@ -87,6 +88,11 @@ async function resolve(p: Presented, deps: CredentialDeps, fresh: boolean): Prom
   const skipCache = fresh || p.inUrl === true;
   const result = (skipCache ? undefined : deps.reader.cached(p.token)) ?? (await deps.reader.read(p.token, skipCache));
   return result.ok ? result : { status: 401, reason: result.reason };
+}
+
+/** A 401 for what a cookie presented also removes the cookie. */
+function clearing(r: Refusal, source: TokenSource): Refusal {
+  return r.status === 401 && source.clear ? { ...r, setCookie: source.clear } : r;
 }
 
 function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undefined {

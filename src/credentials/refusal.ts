@@ -7,7 +7,12 @@ import type { ForbiddenReason, UnauthorizedReason } from "../protocol.js";
 
 export type Refusal =
   /** The credential is missing, malformed or names no live session: drop it, sign in again. */
-  | { status: 401; reason: UnauthorizedReason }
+  | {
+      status: 401;
+      reason: UnauthorizedReason;
+      /** A `Set-Cookie` removing the refused credential, when it came in a cookie. */
+      setCookie?: string;
+    }
   /** Authenticated or not, this request is not allowed (an Origin outside the allowlist …). */
   | { status: 403; reason?: ForbiddenReason }
   /** A WebSocket route asked with a plain request. */

@@ -17,6 +17,8 @@ export type SessionVariables = {
   user: SessionUser;
   /** Where the verdict came from (edge cache hit, store miss, fresh read): for the request log. */
   sessionSource: LookupSource;
+  /** The token source that presented the credential: `"bearer"`, `"cookie"`, … */
+  credential: string;
 };
 
 export interface SessionAuthOptions {
@@ -36,6 +38,7 @@ export function sessionAuth(deps: CredentialDeps, options: SessionAuthOptions = 
   if (!deps?.reader || !deps.sessions) throw new Error("sessionAuth: pass the session layer (reader and sessions)");
   const auth = { sources: options.sources ?? [bearerSource], fresh: options.fresh ?? false };
   const serverTiming = options.serverTiming ?? false;
+  const clears = new Map(auth.sources.filter((s) => s.clear).map((s) => [s.name, s.clear!]));
   return async (c, next) => {
     const started = serverTiming ? performance.now() : 0;
     const result = await authenticate(c, deps, auth);
@@ -43,10 +46,14 @@ export function sessionAuth(deps: CredentialDeps, options: SessionAuthOptions = 
     c.set("session", result.session);
     c.set("user", result.user);
     c.set("sessionSource", result.source);
-    if (!serverTiming) return next();
+    c.set("credential", result.via);
+    // Any 401 a handler answers for a cookie-borne token (a session ended meanwhile) clears it too.
+    const clear = clears.size ? clears.get(result.via) : undefined;
+    if (!serverTiming && !clear) return next();
     const took = performance.now() - started;
     await next();
-    withHeaders(c, (h) => h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`));
+    if (clear && c.res.status === 401) withHeaders(c, (h) => h.append("Set-Cookie", clear));
+    if (serverTiming) withHeaders(c, (h) => h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`));
   };
 }
 

@@ -20,6 +20,14 @@ export type Presented =
 export interface TokenSource {
   /** Names the transport in logs and in `c.var.credential`. */
   readonly name: string;
+  /**
+   * Read only when no source before it presented a credential (the cookie after `Authorization`):
+   * a fallback never has to agree with the others, it is simply not consulted.
+   * @default false
+   */
+  readonly fallback?: boolean;
+  /** A `Set-Cookie` that removes this source's credential, sent with every 401 for what it presented. */
+  readonly clear?: string;
   read(c: Context): Presented | Refusal | null;
 }
 

@@ -15,13 +15,16 @@ export const STORE_RETRY_AFTER_SECONDS = 2;
 /** A refusal from the credential path as HTTP. 401s carry the RFC 6750 §3 challenge. */
 export function refusalResponse(r: Refusal): Response {
   switch (r.status) {
-    case 401:
-      return Response.json(
+    case 401: {
+      const res = Response.json(
         { error: "unauthorized", reason: r.reason },
         { status: 401, headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${r.reason}"`, "Cache-Control": "no-store" } },
       );
+      if (r.setCookie) res.headers.append("Set-Cookie", r.setCookie);
+      return res;
+    }
     case 403:
-      return Response.json(r.reason ? { error: "forbidden", reason: r.reason } : { error: "forbidden" }, { status: 403 });
+      return Response.json(r.reason ? { error: "forbidden", reason: r.reason } : { error: "forbidden" }, { status: 403, headers: { "Cache-Control": "no-store" } });
     case 426:
       return Response.json({ error: "upgrade_required" }, { status: 426, headers: { Upgrade: "websocket" } });
   }

@@ -19,7 +19,7 @@ function userId(c: Context): string {
 export function adminRoutes(deps: Deps) {
   const { accounts, sessions } = deps;
   return new Hono<AppEnv>()
-    .use(sessionAuth(deps, { fresh: true, serverTiming: deps.config.serverTiming }), requireRole("admin"))
+    .use(sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: deps.config.serverTiming }), requireRole("admin"))
     .get("/users/:id/sessions", async (c) => {
       const list = await sessions.list(userId(c));
       return c.json({ sessions: list.map((s) => sessionView(s)) });

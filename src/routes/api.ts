@@ -4,7 +4,7 @@ import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
 
 export function apiRoutes(deps: Deps) {
-  const auth = sessionAuth(deps, { serverTiming: deps.config.serverTiming });
+  const auth = sessionAuth(deps, { sources: deps.sources, serverTiming: deps.config.serverTiming });
   return (
     new Hono<AppEnv>()
       // Unauthenticated: the benchmark's ceiling, and a liveness probe that costs no store call.

@@ -9,8 +9,12 @@ import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { limitBody, readJson } from "../http/json-body.js";
 import { forbidden, jsonError, refuse } from "../http/responses.js";
+import { checkCsrf } from "../cookie/csrf.js";
+import { clearedSessionCookie, sessionCookie } from "../cookie/session-cookie.js";
 import { SESSION_ID, type Session } from "../session/record.js";
-import { loginView, sessionView } from "./views.js";
+import { cookieLoginView, loginView, sessionView } from "./views.js";
+
+type Transport = "bearer" | "cookie";
 
 /** One body for every failed login: unknown user, wrong password, disabled account (ASVS 6.3.8). */
 const invalidCredentials = () => jsonError("invalid_credentials");
@@ -26,29 +30,44 @@ function clientIp(c: Context): string {
 
 export function authRoutes(deps: Deps) {
   const { config, accounts, passwords, rateLimits, sessions } = deps;
-  const freshAuth = sessionAuth(deps, { fresh: true, serverTiming: config.serverTiming });
+  const freshAuth = sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: config.serverTiming });
 
-  async function issue(c: Context<AppEnv>, status: 200 | 201, user: { id: string; email: string; roles: string[] }, credentialVersion: string, endOthers = false) {
+  async function issue(c: Context<AppEnv>, status: 200 | 201, user: { id: string; email: string; roles: string[] }, credentialVersion: string, transport: Transport, endOthers = false) {
     const created = await sessions.create({ user, userAgent: c.req.header("User-Agent"), ip: clientIp(c), credentialVersion, endOthers });
     // A concurrent password change or disable won the race: this login does not count.
     if (!created.ok) throw invalidCredentials();
-    c.header("Authorization", `Bearer ${created.token}`);
     c.header("Cache-Control", "no-store");
+    if (transport === "cookie") {
+      // The token leaves in Set-Cookie only (ASVS 5.0 3.3.4): not in the body, not in a header a script can read.
+      c.header("Set-Cookie", sessionCookie(created.token, created.session.absoluteExpiresAt, deps.now(), config.cookie));
+      return c.json(cookieLoginView(created.session), status);
+    }
+    c.header("Authorization", `Bearer ${created.token}`);
     return c.json(loginView(created.token, created.session), status);
+  }
+
+  /**
+   * A sign-in that sets the cookie needs the same CSRF proofs as a cookie-authenticated request:
+   * otherwise a cross-site page could sign the browser into the attacker's account (login CSRF).
+   */
+  function requireCsrfForCookie(c: Context, transport: Transport): void {
+    if (transport === "cookie" && !checkCsrf(c.req.raw).ok) throw forbidden("csrf");
   }
 
   return new Hono<AppEnv>()
     .post("/register", limitBody, async (c) => {
       if (config.signup !== "open") throw forbidden("signup_closed");
       const body = await readJson(c, CredentialsSchema);
+      requireCsrfForCookie(c, body.transport);
       const ipLimit = await rateLimits.hit("registerIp", clientIp(c) || "unknown");
       if (!ipLimit.ok) tooMany(ipLimit);
       const account = await accounts.create({ email: body.email, passwordHash: await passwords.hash(body.password) });
       if (!account) throw jsonError("email_taken");
-      return issue(c, 201, account, account.credentialVersion);
+      return issue(c, 201, account, account.credentialVersion, body.transport);
     })
     .post("/login", limitBody, async (c) => {
       const body = await readJson(c, CredentialsSchema);
+      requireCsrfForCookie(c, body.transport);
       const ipLimit = await rateLimits.hit("loginIp", clientIp(c) || "unknown");
       if (!ipLimit.ok) tooMany(ipLimit);
       // Failed attempts per account. The attempt is counted before the password check, in the same
@@ -62,10 +81,11 @@ export function authRoutes(deps: Deps) {
       if (!account || !valid || account.disabled) throw invalidCredentials();
       // Before the session is issued: if the limiter cannot answer now, nothing was issued (503).
       await rateLimits.refund("loginAccount", body.email);
-      return issue(c, 200, account, account.credentialVersion);
+      return issue(c, 200, account, account.credentialVersion, body.transport);
     })
     .post("/logout", freshAuth, async (c) => {
       await sessions.end(c.var.session);
+      if (c.var.credential === "cookie") c.header("Set-Cookie", clearedSessionCookie(config.cookie));
       return c.body(null, 204);
     })
     .get("/session", freshAuth, (c) => c.json({ session: sessionView(c.var.session, c.var.session.id), user: c.var.user }))
@@ -96,7 +116,8 @@ export function authRoutes(deps: Deps) {
       if (!(await passwords.verify(body.currentPassword, account.passwordHash))) throw forbidden("current_password_incorrect");
       const version = await accounts.changePassword(account, await passwords.hash(body.newPassword));
       if (!version) throw jsonError("conflict", { message: "the password changed meanwhile" });
-      // Every session ends, this one included; this device gets a fresh token (ASVS 7.4.3, 7.2.4).
-      return issue(c, 200, account, version, true);
+      // Every session ends, this one included; this device gets a fresh token (ASVS 7.4.3, 7.2.4),
+      // handed over the way the old one came: a new cookie replaces the cookie.
+      return issue(c, 200, account, version, c.var.credential === "cookie" ? "cookie" : "bearer", true);
     });
 }

@@ -6,7 +6,9 @@
  *   X-Session-Assertion (see gateway/assertion.ts)
  *
  * Client-supplied `X-Session-*` headers are always stripped; `Authorization` is removed unless
- * `GATEWAY_FORWARD_AUTHORIZATION=true`. A refused request (401/403/503) never reaches the
+ * `GATEWAY_FORWARD_AUTHORIZATION=true`; the `__Host-session` cookie never reaches the origin
+ * (other cookies do), and requests it authenticates need the CSRF proofs for unsafe methods
+ * (cookie/csrf.ts). A refused request (401/403/503) never reaches the
  * origin. Method, body, query and streaming responses pass through untouched. WebSocket
  * upgrades follow the `/ws` ticket rules and are relayed; the relay closes with 4401 when the
  * session ends.
@@ -15,7 +17,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { importAssertionKey, signAssertion } from "../gateway/assertion.js";
 import { compilePaths } from "../gateway/paths.js";
 import { authenticate } from "../credentials/authenticate.js";
-import { bearerSource } from "../credentials/sources.js";
+import { withoutSessionCookie } from "../cookie/session-cookie.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { jsonError, refusalResponse } from "../http/responses.js";
 import type { Session } from "../session/record.js";
@@ -32,8 +34,8 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
   const protects = compilePaths(gw.paths);
   const key = importAssertionKey(gw.assertionKey);
   const credentials = { ...deps, allowTokenInUrl: deps.config.ws.querySessionToken };
-  const handshake = { allowedOrigins: deps.config.ws.allowedOrigins };
-  const httpAuth = { sources: [bearerSource] };
+  const handshake = { allowedOrigins: deps.config.ws.allowedOrigins, cookie: deps.cookie };
+  const httpAuth = { sources: deps.sources };
 
   async function originHeaders(c: Context<AppEnv>, session: Session, path: string): Promise<Headers> {
     const headers = new Headers(c.req.raw.headers);
@@ -41,6 +43,10 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
       if (name.toLowerCase().startsWith("x-session-") || HOP_BY_HOP.includes(name.toLowerCase())) headers.delete(name);
     }
     if (!gw!.forwardAuthorization) headers.delete("authorization");
+    // The session cookie is this worker's credential, never the origin's.
+    const cookies = withoutSessionCookie(headers.get("cookie"));
+    if (cookies === null) headers.delete("cookie");
+    else headers.set("cookie", cookies);
     const identity = { user: session.userId, roles: session.roles.join(","), sessionId: session.id, method: c.req.method, path };
     headers.set("X-Session-User", identity.user);
     headers.set("X-Session-Roles", identity.roles);

@@ -23,3 +23,13 @@ export function loginView(token: string, s: Session) {
     user: { id: s.userId, email: s.email, roles: s.roles },
   };
 }
+
+/** A login whose token went into the `__Host-session` cookie: everything but the token. */
+export function cookieLoginView(s: Session) {
+  return {
+    transport: "cookie" as const,
+    expiresAt: new Date(s.absoluteExpiresAt).toISOString(),
+    idleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
+    user: { id: s.userId, email: s.email, roles: s.roles },
+  };
+}

@@ -17,9 +17,9 @@ export const MAX_WS_MESSAGE = 64 * 1024;
 export function wsRoutes(deps: Deps) {
   const { config, tickets } = deps;
   const credentials = { ...deps, allowTokenInUrl: config.ws.querySessionToken };
-  const handshake = { allowedOrigins: config.ws.allowedOrigins };
+  const handshake = { allowedOrigins: config.ws.allowedOrigins, cookie: deps.cookie };
   return new Hono<AppEnv>()
-    .post("/auth/ws-ticket", sessionAuth(deps, { fresh: true, serverTiming: config.serverTiming }), async (c) => {
+    .post("/auth/ws-ticket", sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: config.serverTiming }), async (c) => {
       const ticket = await tickets.issue({ sessionId: c.var.session.id, userId: c.var.user.id });
       c.header("Cache-Control", "no-store");
       return c.json({ ticket, expiresIn: tickets.ttlSeconds });

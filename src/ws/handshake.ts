@@ -4,17 +4,22 @@
  * with the upgrade's sources — an `Authorization: Bearer` header for non-browser clients, and a
  * single-use ticket in `?token=` or as the subprotocol pair `["session", <ticket>]` (a session
  * token in the query only when `WS_QUERY_SESSION_TOKEN=allow`). When both come, the ticket must
- * belong to the header's session. Always fresh: a socket lives long, its start must be true now.
+ * belong to the header's session. With neither, the `__Host-session` cookie of a same-site page
+ * (when a cookie source is given): browsers attach cookies to a WebSocket handshake and no CSRF
+ * header can ride on one, so the `Origin` allowlist, checked first, is the defence against
+ * cross-site WebSocket hijacking. Always fresh: a socket lives long, its start must be true now.
  */
 import type { Context } from "hono";
 import { authenticate, type Authentication, type CredentialDeps } from "../credentials/authenticate.js";
-import { bearerSource, ticketSource } from "../credentials/sources.js";
+import { bearerSource, ticketSource, type TokenSource } from "../credentials/sources.js";
 
 const UPGRADE_SOURCES = [bearerSource, ticketSource];
 
 export interface HandshakeOptions {
   /** Origins allowed besides the worker's own (`WS_ALLOWED_ORIGINS`, else `CORS_ORIGINS`). */
   allowedOrigins: readonly string[];
+  /** The session cookie source, read when neither a header nor a ticket came. @default none */
+  cookie?: TokenSource;
 }
 
 export function originAllowed(c: Context, allowedOrigins: readonly string[]): boolean {
@@ -32,5 +37,5 @@ export function isUpgrade(c: Context): boolean {
 export async function authorizeUpgrade(c: Context, deps: CredentialDeps, o: HandshakeOptions): Promise<Authentication> {
   if (!isUpgrade(c)) return { ok: false, refusal: { status: 426 } };
   if (!originAllowed(c, o.allowedOrigins)) return { ok: false, refusal: { status: 403, reason: "origin_not_allowed" } };
-  return authenticate(c, deps, { sources: UPGRADE_SOURCES, fresh: true });
+  return authenticate(c, deps, { sources: o.cookie ? [...UPGRADE_SOURCES, o.cookie] : UPGRADE_SOURCES, fresh: true });
 }
