@@ -391,6 +391,16 @@ async function main() {
   // and SESSION_MAX_PER_USER (20) ends its oldest ones.
   const { token, user } = await register(`bench-${runId}@example.com`);
   const { credentials } = await register(`bench-login-${runId}@example.com`);
+  // A cookie-mode session (the demo SPA's transport): the token comes back in __Host-session only.
+  const cookieReg = await request(agent, `${main.url}/auth/register`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: main.url, "X-CSRF-Protection": "1" },
+    body: JSON.stringify({ email: `bench-cookie-${runId}@example.com`, password: randomBytes(12).toString("base64url"), transport: "cookie" }),
+  });
+  const sessionCookie = [cookieReg.headers["set-cookie"] ?? []].flat().find((c) => c.startsWith("__Host-session="))?.split(";")[0];
+  if (cookieReg.status !== 201 || !sessionCookie) await fail(`cookie register answered ${cookieReg.status} without a session cookie: ${cookieReg.body.slice(0, 300)}`);
+  const cookieCheck = await request(agent, `${main.url}/api/me`, { headers: { Cookie: sessionCookie! } });
+  if (cookieCheck.status !== 200) await fail(`GET /api/me with the session cookie answered ${cookieCheck.status}: ${cookieCheck.body.slice(0, 300)}`);
   for (const [name, url] of [["cached", main.url], ["uncached", uncached.url]] as const) {
     const me = await request(agent, `${url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
     if (me.status !== 200) await fail(`GET /api/me on the ${name} worker answered ${me.status}: ${me.body.slice(0, 300)}`);
@@ -443,6 +453,8 @@ async function main() {
     { name: "forged-varied", counted: true, run: variedForged },
     { name: "hello", counted: true, run: steady(`${main.url}/api/hello`, {}, 200) },
     { name: "verify-cached", counted: true, run: steady(`${main.url}/api/me`, bearer(token), 200) },
+    // The same cache hit with the token in the session cookie, measured next to the Bearer hit.
+    { name: "verify-cached-cookie", counted: true, run: steady(`${main.url}/api/me`, { Cookie: sessionCookie! }, 200) },
     { name: "hono-jwt", counted: false, run: steady(`${jwtPeer.url}/api/me`, bearer(jwt), 200) },
     // The peers' ceiling: a bare Hono app (no cors, no logging, no deps) answering hello.
     { name: "hono-hello", counted: false, run: steady(`${jwtPeer.url}/api/hello`, {}, 200) },
@@ -580,6 +592,7 @@ async function main() {
       verifyCachedOverBearerAuth: ratioByName("verify-cached", "hono-bearer-auth"),
       helloOverBareHono: ratioByName("hello", "hono-hello"),
       verifyCachedOverBareHono: ratioByName("verify-cached", "hono-hello"),
+      cookieHitOverBearerHit: ratioByName("verify-cached-cookie", "verify-cached"),
       honoJwtOverBareHonoHello: ratioByName("hono-jwt", "hono-hello"),
       verifyUncachedOverHello: ratioByName("verify-uncached", "hello"),
       forgedOverHello: ratioByName("forged", "hello"),
@@ -589,6 +602,7 @@ async function main() {
     storeCommandsPerRequest: {
       hello: s.hello!.storeCommandsPerRequest,
       verifyCached: s["verify-cached"]!.storeCommandsPerRequest,
+      verifyCachedCookie: s["verify-cached-cookie"]!.storeCommandsPerRequest,
       verifyUncached: s["verify-uncached"]!.storeCommandsPerRequest,
       forged: s.forged!.storeCommandsPerRequest,
       forgedVaried: s["forged-varied"]!.storeCommandsPerRequest,
@@ -656,6 +670,7 @@ function checkTargets(r: Results): Target[] {
   atLeast("verify-cached ≥ 1.15× hono/jwt (req/s)", r.ratios.verifyCachedOverHonoJwt ?? null, 1.15, "×");
   atLeast("hello ≥ 0.97× bare Hono hello (req/s)", r.ratios.helloOverBareHono ?? null, 0.97, "×");
   atLeast("verify-cached ≥ 0.90× bare Hono hello (req/s)", r.ratios.verifyCachedOverBareHono ?? null, 0.9, "×");
+  atLeast("cookie hit ≥ 0.97× Bearer hit (req/s, same run)", r.ratios.cookieHitOverBearerHit ?? null, 0.97, "×");
   atMost("burst ≤ 0.1 store commands/request", r.storeCommandsPerRequest.burst ?? null, 0.1, "", 3);
   // Commands per request mean nothing if the requests failed: a burst passes only when every answer was 200.
   const burstErrors = r.scenarios.burst?.unexpected ?? 0;
@@ -684,10 +699,11 @@ function checkTargets(r: Results): Target[] {
   return out;
 }
 
-const ORDER = ["hello", "verify-cached", "verify-uncached", "forged", "forged-varied", "burst", "login", "ws-upgrade", "hono-hello", "hono-jwt", "hono-bearer-auth", "express-session"];
+const ORDER = ["hello", "verify-cached", "verify-cached-cookie", "verify-uncached", "forged", "forged-varied", "burst", "login", "ws-upgrade", "hono-hello", "hono-jwt", "hono-bearer-auth", "express-session"];
 const LABEL: Record<string, string> = {
   hello: "hello (no auth, ceiling)",
   "verify-cached": "verify, cache hit",
+  "verify-cached-cookie": "verify, cache hit, token in the session cookie",
   "verify-uncached": "verify, cache off (token per connection)",
   forged: "forged token (bad MAC), one string resent",
   "forged-varied": "forged token (bad MAC), new on every request",
