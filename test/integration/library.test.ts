@@ -3,8 +3,9 @@ import { env } from "cloudflare:test";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { Hono } from "hono";
 import { createMountedApp } from "../../examples/mount.js";
-import { createSessionLayer, sessionAuth, type SessionUser, type SessionVariables } from "../../src/lib.js";
+import { bearerSource, cookieSource, createSessionLayer, sessionAuth, type SessionUser, type SessionVariables } from "../../src/lib.js";
 import { call, register } from "../helpers/http.js";
+import { cookieSignIn, rawSetCookies } from "../helpers/cookie.js";
 
 describe("library: sessionAuth in another Hono app", () => {
   it("verifies tokens issued by the worker, with typed c.var", async () => {
@@ -41,5 +42,28 @@ describe("library: sessionAuth in another Hono app", () => {
       expectTypeOf(c.var.session.userId).toBeString();
       return c.text("");
     });
+  });
+});
+
+describe("library: the session cookie as a token source", () => {
+  it("sessionAuth with [bearerSource, cookieSource()]: the cookie authenticates, CSRF guards unsafe methods, a handler's 401 clears the cookie", async () => {
+    const layer = await createSessionLayer({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, sessionKeys: env.SESSION_KEYS, prefix: env.STORE_PREFIX });
+    const app = new Hono<{ Variables: SessionVariables }>()
+      .use(sessionAuth(layer, { sources: [bearerSource, cookieSource({ sameSite: "Strict" })] }))
+      .get("/who", (c) => c.json({ id: c.var.user.id, credential: c.var.credential }))
+      .post("/gone", (c) => c.json({ error: "unauthorized", reason: "revoked" }, 401));
+    const { token, body } = await cookieSignIn();
+    const cookie = { Cookie: `__Host-session=${token}` };
+    const who = await app.request("http://app.test/who", { headers: cookie });
+    expect(await who.json()).toEqual({ id: body.user.id, credential: "cookie" });
+    const forged = await app.request("http://app.test/gone", { method: "POST", headers: { ...cookie, Origin: "https://evil.test", "X-CSRF-Protection": "1" } });
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toEqual({ error: "forbidden", reason: "csrf" });
+    const gone = await app.request("http://app.test/gone", { method: "POST", headers: { ...cookie, Origin: "http://app.test", "X-CSRF-Protection": "1" } });
+    expect(gone.status).toBe(401);
+    expect(rawSetCookies(gone)).toEqual(["__Host-session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict"]);
+    // The default sources stay Bearer only: a cookie alone is no credential there.
+    const bearerOnly = new Hono<{ Variables: SessionVariables }>().use(sessionAuth(layer)).get("/who", (c) => c.json(c.var.user));
+    expect((await bearerOnly.request("http://app.test/who", { headers: cookie })).status).toBe(401);
   });
 });
