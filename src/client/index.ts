@@ -296,15 +296,15 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
   const isOurs = (url: string): boolean => new URL(url).origin === base.origin;
 
   /**
-   * A request to the worker with the CSRF header (cookie mode). The cookie rides along by the
-   * fetch default, `credentials: "same-origin"`: the cookie is host-only and the worker's CORS
-   * never allows credentials, so a cross-origin `"include"` could not work anyway (and some
-   * runtimes, workerd among them, reject a `credentials` member outright).
+   * A request to the worker with the cookie and the CSRF header (cookie mode).
+   * `credentials: "same-origin"`, not `"include"`: the cookie is host-only and the worker's CORS
+   * never allows credentials, so a cross-origin request could not carry it anyway. (The Workers
+   * type definitions lack the member, hence the cast; workerd accepts and ignores it.)
    */
   function withCookie(request: Request): Request {
     const headers = new Headers(request.headers);
     if (!headers.has(CSRF_HEADER)) headers.set(CSRF_HEADER, CSRF_HEADER_VALUE);
-    return new Request(request, { headers });
+    return new Request(request, { headers, credentials: "same-origin" } as RequestInit);
   }
 
   async function authenticate(path: "/auth/login" | "/auth/register", email: string, password: string): Promise<SessionGrant> {
