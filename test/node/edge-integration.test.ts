@@ -249,6 +249,23 @@ describe("gateway with the session cookie", () => {
     expect(hits("/app/transfer")).toBe(before + 1);
   });
 
+  it("a same-origin page's cookie authenticates a proxied WebSocket without a ticket; the origin never sees the cookie; a foreign Origin is 403", async () => {
+    const a = await cookieRegister();
+    const ws = new WebSocket(`${base.replace("http", "ws")}/live`, { headers: { Origin: base, Cookie: `theme=dark; ${COOKIE}=${a.token}` } });
+    const messages: any[] = [];
+    ws.on("message", (d) => messages.push(JSON.parse(d.toString())));
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    await until(() => messages.length >= 1);
+    expect(messages[0]).toMatchObject({ type: "origin-hello", user: a.user.id, assertion: true, path: "/live", cookie: "theme=dark" });
+    ws.close();
+    const before = hits("/live");
+    expect(await upgradeStatus(`${base}/live`, { Origin: "https://evil.example", Cookie: `${COOKIE}=${a.token}` })).toBe(403);
+    expect(hits("/live")).toBe(before);
+  });
+
   it("a forged session cookie: 401, cookie cleared, never reaches the origin", async () => {
     const before = hits("/app/cookie-forged");
     const res = await fetch(`${base}/app/cookie-forged`, { headers: { Cookie: `${COOKIE}=v1.k1.${"A".repeat(43)}.${"B".repeat(43)}` } });

@@ -51,7 +51,7 @@ export async function startOrigin(): Promise<Origin> {
   });
   const wss = new WebSocketServer({ server });
   wss.on("connection", (socket, req) => {
-    socket.send(JSON.stringify({ type: "origin-hello", user: req.headers["x-session-user"] ?? null, assertion: Boolean(req.headers["x-session-assertion"]), path: req.url }));
+    socket.send(JSON.stringify({ type: "origin-hello", user: req.headers["x-session-user"] ?? null, assertion: Boolean(req.headers["x-session-assertion"]), path: req.url, cookie: req.headers.cookie ?? null }));
     socket.on("message", (data) => socket.send(JSON.stringify({ type: "origin-echo", data: data.toString() })));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
