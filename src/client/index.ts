@@ -213,7 +213,6 @@ export interface SessionClient<T extends SessionTransport = SessionTransport> {
   on<E extends SessionEventName>(event: E, handler: SessionEventHandler<E>): () => void;
 }
 
-
 interface Held {
   /** null in cookie mode. */
   token: string | null;

@@ -3,7 +3,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { Hono } from "hono";
 import { createMountedApp } from "../../examples/mount.js";
-import { bearerSource, cookieSource, createSessionLayer, sessionAuth, type SessionUser, type SessionVariables } from "../../src/lib.js";
+import { bearerSource, cookieSource, createSessionLayer, refuse, sessionAuth, type SessionUser, type SessionVariables } from "../../src/lib.js";
 import { call, register } from "../helpers/http.js";
 import { cookieSignIn, rawSetCookies } from "../helpers/cookie.js";
 
@@ -51,7 +51,10 @@ describe("library: the session cookie as a token source", () => {
     const app = new Hono<{ Variables: SessionVariables }>()
       .use(sessionAuth(layer, { sources: [bearerSource, cookieSource({ sameSite: "Strict" })] }))
       .get("/who", (c) => c.json({ id: c.var.user.id, credential: c.var.credential }))
-      .post("/gone", (c) => c.json({ error: "unauthorized", reason: "revoked" }, 401));
+      .post("/gone", (c) => c.json({ error: "unauthorized", reason: "revoked" }, 401))
+      .post("/gone-thrown", () => {
+        throw refuse({ status: 401, reason: "revoked" });
+      });
     const { token, body } = await cookieSignIn();
     const cookie = { Cookie: `__Host-session=${token}` };
     const who = await app.request("http://app.test/who", { headers: cookie });
@@ -62,6 +65,9 @@ describe("library: the session cookie as a token source", () => {
     const gone = await app.request("http://app.test/gone", { method: "POST", headers: { ...cookie, Origin: "http://app.test", "X-CSRF-Protection": "1" } });
     expect(gone.status).toBe(401);
     expect(rawSetCookies(gone)).toEqual(["__Host-session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict"]);
+    const thrown = await app.request("http://app.test/gone-thrown", { method: "POST", headers: { ...cookie, Origin: "http://app.test", "X-CSRF-Protection": "1" } });
+    expect(thrown.status).toBe(401);
+    expect(rawSetCookies(thrown)).toEqual(["__Host-session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict"]);
     // The default sources stay Bearer only: a cookie alone is no credential there.
     const bearerOnly = new Hono<{ Variables: SessionVariables }>().use(sessionAuth(layer)).get("/who", (c) => c.json(c.var.user));
     expect((await bearerOnly.request("http://app.test/who", { headers: cookie })).status).toBe(401);
