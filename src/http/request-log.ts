@@ -25,6 +25,8 @@ export interface RequestLogLine {
   status: number;
   ms: number;
   session?: string;
+  /** The token source: `bearer`, `cookie`, … */
+  credential?: string;
   user?: string;
 }
 
@@ -38,6 +40,8 @@ export function requestLog(write: (line: string) => void = console.log): Middlew
     if (query) line.query = query;
     const source = c.get("sessionSource");
     if (source) line.session = source;
+    const credential = c.get("credential");
+    if (credential) line.credential = credential;
     const user = c.get("user");
     if (user) line.user = user.id;
     write(JSON.stringify(line));

@@ -134,6 +134,7 @@ describe("request log", () => {
     expect(ws).toMatchObject({ method: "GET", query: "token=***" });
     expect(parsed.find((l) => l.path === "/auth/login" && l.query)).toMatchObject({ status: 401, query: "password=***&email=***" });
     expect(parsed.filter((l) => l.path === "/api/me" && l.status === 200).map((l) => l.session)).toEqual(["miss", "hit"]);
+    expect(parsed.filter((l) => l.path === "/api/me" && l.status === 200).map((l) => l.credential)).toEqual(["bearer", "bearer"]);
     expect(parsed.find((l) => l.path === "/api/me" && l.status === 200)).toHaveProperty("user", li.json.user.id);
     expect(parsed.map((l) => l.status)).toContain(204);
     // The email is not a secret, but it is not in the request log either (user ids identify).
