@@ -130,7 +130,7 @@ describe("cookie transport: logout, password change", () => {
   });
 });
 
-describe("refused session cookies are cleared", () => {
+describe("forged, expired, revoked and malformed session cookies: 401, cleared", () => {
   let store: StoreInstance & { close(): Promise<void> };
   let app: Fetch;
 
