@@ -14,8 +14,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { addUser, DEMO_USERS } from "../../dev/accounts.ts";
 import { formatVars, newKeyEntry, newPepper } from "../../dev/dev-vars.ts";
-import { dropPrefix } from "../../dev/store/drop-prefix.ts";
-import { startStore } from "../../dev/store/server.ts";
+import { dropPrefix, startStore } from "@edge-session/local-store";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
