@@ -43,10 +43,14 @@ export function sessionAuth(deps: CredentialDeps, options: SessionAuthOptions = 
     c.set("session", result.session);
     c.set("user", result.user);
     c.set("sessionSource", result.source);
-    if (!serverTiming) return next();
-    const took = performance.now() - started;
+    const took = serverTiming ? performance.now() - started : 0;
     await next();
-    withHeaders(c, (h) => h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`));
+    withHeaders(c, (h) => {
+      // Personal data, or a token or ticket: never kept by a browser or a shared cache
+      // (RFC 9111 §5.2.2.5). A response that chose its own policy keeps it.
+      if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
+      if (serverTiming) h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`);
+    });
   };
 }
 
