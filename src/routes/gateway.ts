@@ -9,10 +9,10 @@
  * `X-Session-*` spelling, no hop-by-hop or `Connection`-named header, none of the client's proxy
  * claims); `Authorization` is removed unless `GATEWAY_FORWARD_AUTHORIZATION=true`. The
  * forwarding headers are the gateway's own. The assertion binds audience, method, path and
- * query, identity and a 10 s lifetime (gateway/assertion.ts). A refused request (401/403/503) never reaches the
- * origin. Method, body, query and streaming responses pass through untouched. WebSocket
- * upgrades follow the `/ws` ticket rules and are relayed; the relay closes with 4401 when the
- * session ends.
+ * query, identity and a 10 s lifetime (gateway/assertion.ts). A refused request (400/401/403/
+ * 429/503) never reaches the origin. Method, body, query and streaming responses pass through
+ * untouched. WebSocket upgrades follow the `/ws` ticket rules and are relayed without the spent
+ * ticket; the relay closes with 4401 when the session ends.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { importAssertionKey, signAssertion, type AssertedRequest } from "../gateway/assertion.js";
