@@ -44,6 +44,8 @@ export default defineConfig({
                 STORE_PREFIX: inject("storePrefix"),
                 // Generous limits for the suite; the rate-limit tests build apps with tight ones.
                 RATE_LIMIT_LOGIN_ACCOUNT: "100000 / 1 h",
+                RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "100000 / 1 h",
+                RATE_LIMIT_PASSWORD_CHECK: "100000 / 1 h",
                 RATE_LIMIT_LOGIN_IP: "100000 / 1 h",
                 RATE_LIMIT_REGISTER_IP: "100000 / 1 h",
                 // Thousands of requests: keep the output readable (test/integration/logs.test.ts

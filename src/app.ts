@@ -32,7 +32,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
         origins: config.corsOrigins,
         allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
         allowHeaders: ["Authorization", "Content-Type"],
-        exposeHeaders: ["Authorization", "WWW-Authenticate", "Retry-After", "Server-Timing"],
+        exposeHeaders: ["WWW-Authenticate", "Retry-After", "Server-Timing"],
         maxAge: 600,
       }),
     );

@@ -27,6 +27,8 @@ export interface CoreSettings {
   cacheTtlMs?: number;
   /** @default 30000 (DEFAULTS.wsTicketTtl) */
   ticketTtlMs?: number;
+  /** Outstanding tickets per user. @default 10 (DEFAULTS.wsMaxTicketsPerUser) */
+  maxTicketsPerUser?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -50,6 +52,6 @@ export async function assembleCore(s: CoreSettings): Promise<SessionCore> {
   const keyRing = await createKeyRing([...s.sessionKeys]);
   const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now });
   const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now });
-  const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!);
+  const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!, s.maxTicketsPerUser ?? DEFAULTS.wsMaxTicketsPerUser, now);
   return { store, keys, keyRing, reader, sessions, tickets, now };
 }

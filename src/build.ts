@@ -7,7 +7,7 @@ import { createApp, type App } from "./app.js";
 import { assembleCore } from "./assemble.js";
 import { AccountStore } from "./auth/accounts.js";
 import { createPasswordHasher } from "./auth/password.js";
-import { createRateLimits } from "./auth/rate-limits.js";
+import { createRateLimits, limitRules } from "./auth/rate-limits.js";
 import { loadConfig, type Config, type Env } from "./config.js";
 import type { Deps } from "./deps.js";
 import { createUpstashStore } from "./store/redis.js";
@@ -33,11 +33,11 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     policy: config.policy,
     cacheTtlMs: config.cacheTtlMs,
     ticketTtlMs: config.ws.ticketTtlMs,
+    maxTicketsPerUser: config.ws.maxTicketsPerUser,
     now: overrides.now,
   });
   const sockets = new SocketRegistry();
   core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
-  const rl = config.rateLimits;
   const cookie = cookieSource({ sameSite: config.cookie.sameSite });
   return {
     ...core,
@@ -47,7 +47,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     rateLimits: createRateLimits({
       redis: store.redis,
       prefix: core.keys.rateLimit,
-      rules: { loginAccount: rl.loginPerAccount, loginIp: rl.loginPerIp, registerIp: rl.registerPerIp },
+      rules: limitRules(config.rateLimits),
       now: core.now,
     }),
     sockets,

@@ -30,12 +30,18 @@ export interface Env {
   WS_QUERY_SESSION_TOKEN?: string;
   WS_RECHECK_INTERVAL?: string;
   WS_TICKET_TTL?: string;
+  WS_MAX_TICKETS_PER_USER?: string;
+  WS_MAX_SOCKETS_PER_USER?: string;
   RATE_LIMIT_LOGIN_ACCOUNT?: string;
+  RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS?: string;
+  RATE_LIMIT_LOGIN_UNDER_ATTACK?: string;
+  RATE_LIMIT_PASSWORD_CHECK?: string;
   RATE_LIMIT_LOGIN_IP?: string;
   RATE_LIMIT_REGISTER_IP?: string;
   ORIGIN_URL?: string;
   GATEWAY_PATHS?: string;
   GATEWAY_ASSERTION_KEY?: string;
+  GATEWAY_AUDIENCE?: string;
   GATEWAY_FORWARD_AUTHORIZATION?: string;
   REQUEST_LOG?: string;
   SERVER_TIMING?: string;
@@ -64,9 +70,18 @@ export interface Config {
   corsOrigins: string[];
   /** The `__Host-session` cookie transport (login with `"transport": "cookie"`). */
   cookie: { sameSite: SameSite };
-  ws: { allowedOrigins: string[]; querySessionToken: boolean; recheckIntervalMs: number; ticketTtlMs: number };
-  rateLimits: { loginPerAccount: RateLimitRule; loginPerIp: RateLimitRule; registerPerIp: RateLimitRule };
-  gateway: { originUrl: string; paths: string[]; assertionKey: string; forwardAuthorization: boolean } | null;
+  /** `maxTicketsPerUser`: outstanding tickets per user (store-wide); `maxSocketsPerUser`: live sockets per user in one isolate. */
+  ws: { allowedOrigins: string[]; querySessionToken: boolean; recheckIntervalMs: number; ticketTtlMs: number; maxTicketsPerUser: number; maxSocketsPerUser: number };
+  rateLimits: {
+    loginPerAccount: RateLimitRule;
+    loginPerAccountAddress: RateLimitRule;
+    loginUnderAttack: RateLimitRule;
+    loginPerIp: RateLimitRule;
+    registerPerIp: RateLimitRule;
+    passwordCheck: RateLimitRule;
+  };
+  /** `audience`: what assertions name as their intended origin (GATEWAY_AUDIENCE, default ORIGIN_URL's origin). */
+  gateway: { originUrl: string; paths: string[]; assertionKey: string; audience: string; forwardAuthorization: boolean } | null;
   /** One JSON line per request on stdout. */
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
@@ -167,13 +182,20 @@ export function loadConfig(env: Env): ConfigResult {
 
   let gateway: Config["gateway"] = null;
   if (env.ORIGIN_URL) {
-    if (!/^https?:\/\/[^\s]+$/.test(env.ORIGIN_URL)) problems.push("ORIGIN_URL must be an http(s) URL");
+    let originOfUrl = "";
+    try {
+      originOfUrl = new URL(env.ORIGIN_URL).origin;
+    } catch {
+      // Named below.
+    }
+    if (!/^https?:\/\/[^\s]+$/.test(env.ORIGIN_URL) || !originOfUrl) problems.push("ORIGIN_URL must be an http(s) URL");
     const assertionKey = env.GATEWAY_ASSERTION_KEY ?? "";
     if (assertionKey.length < MIN_PEPPER_LENGTH) problems.push(`GATEWAY_ASSERTION_KEY must be set (at least ${MIN_PEPPER_LENGTH} characters) when ORIGIN_URL is set`);
     gateway = {
       originUrl: env.ORIGIN_URL.replace(/\/$/, ""),
       paths: list(env.GATEWAY_PATHS),
       assertionKey,
+      audience: env.GATEWAY_AUDIENCE || originOfUrl,
       forwardAuthorization: env.GATEWAY_FORWARD_AUTHORIZATION === "true",
     };
   }
@@ -205,11 +227,16 @@ export function loadConfig(env: Env): ConfigResult {
       querySessionToken: wsQuery === "allow",
       recheckIntervalMs: duration("WS_RECHECK_INTERVAL", DEFAULTS.wsRecheckInterval, 100),
       ticketTtlMs: Math.min(duration("WS_TICKET_TTL", DEFAULTS.wsTicketTtl, 1000), MAX_TICKET_TTL_MS),
+      maxTicketsPerUser: integer("WS_MAX_TICKETS_PER_USER", DEFAULTS.wsMaxTicketsPerUser, 1, 1000),
+      maxSocketsPerUser: integer("WS_MAX_SOCKETS_PER_USER", DEFAULTS.wsMaxSocketsPerUser, 1, 10_000),
     },
     rateLimits: {
       loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),
+      loginPerAccountAddress: rule("RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS", DEFAULTS.rateLimitLoginAccountAddress),
+      loginUnderAttack: rule("RATE_LIMIT_LOGIN_UNDER_ATTACK", DEFAULTS.rateLimitLoginUnderAttack),
       loginPerIp: rule("RATE_LIMIT_LOGIN_IP", DEFAULTS.rateLimitLoginIp),
       registerPerIp: rule("RATE_LIMIT_REGISTER_IP", DEFAULTS.rateLimitRegisterIp),
+      passwordCheck: rule("RATE_LIMIT_PASSWORD_CHECK", DEFAULTS.rateLimitPasswordCheck),
     },
     gateway,
     requestLog: env.REQUEST_LOG !== "off",

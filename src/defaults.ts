@@ -34,12 +34,22 @@ export const DEFAULTS = {
   wsRecheckInterval: "30 s",
   /** WS_TICKET_TTL: lifetime of a single-use WebSocket ticket (at most 30 s). */
   wsTicketTtl: "30 s",
-  /** RATE_LIMIT_LOGIN_ACCOUNT: failed logins per account (ASVS 6.1.1). */
+  /** WS_MAX_TICKETS_PER_USER: outstanding (unused, unexpired) tickets a user may hold. */
+  wsMaxTicketsPerUser: 10,
+  /** WS_MAX_SOCKETS_PER_USER: live sockets per user in one isolate. */
+  wsMaxSocketsPerUser: 20,
+  /** RATE_LIMIT_LOGIN_ACCOUNT: failed logins per account, all address groups together; beyond it a slowdown (auth/login-limits.ts). */
   rateLimitLoginAccount: "100 / 1 h",
-  /** RATE_LIMIT_LOGIN_IP: login attempts per address. */
+  /** RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: failed logins per (account, address group): a hard limit. */
+  rateLimitLoginAccountAddress: "10 / 15 m",
+  /** RATE_LIMIT_LOGIN_UNDER_ATTACK: failed logins per (account, address group) once the account-wide budget is spent. */
+  rateLimitLoginUnderAttack: "3 / 1 h",
+  /** RATE_LIMIT_LOGIN_IP: login attempts per address group (IPv4 address, IPv6 /64). */
   rateLimitLoginIp: "300 / 1 h",
-  /** RATE_LIMIT_REGISTER_IP: registrations per address. */
+  /** RATE_LIMIT_REGISTER_IP: registrations per address group. */
   rateLimitRegisterIp: "20 / 1 h",
+  /** RATE_LIMIT_PASSWORD_CHECK: wrong current passwords per session on POST /auth/password. */
+  rateLimitPasswordCheck: "5 / 1 h",
 } as const;
 
 /**

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   upgrade_required: 426,
   rate_limited: 429,
+  /** WS_MAX_TICKETS_PER_USER outstanding tickets already: use or let one expire (`Retry-After`). */
+  too_many_tickets: 429,
+  /** WS_MAX_SOCKETS_PER_USER live sockets already (in the isolate that answered). */
+  too_many_sockets: 429,
   internal: 500,
   misconfigured: 500,
   bad_gateway: 502,

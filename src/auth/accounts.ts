@@ -5,7 +5,7 @@
  */
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
-import { CHANGE_PASSWORD, FIND_BY_EMAIL, REGISTER, SET_DISABLED } from "../store/scripts.js";
+import { FIND_BY_EMAIL, REGISTER, SET_DISABLED } from "../store/scripts.js";
 import { encodeBase64url, randomBytes } from "../util/base64url.js";
 
 export interface Account {
@@ -21,6 +21,11 @@ export interface Account {
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** The credential version a password change writes (CREATE_SESSION does the write, atomically). */
+export function nextCredentialVersion(account: Pick<Account, "credentialVersion">): string {
+  return String(Number(account.credentialVersion) + 1);
 }
 
 export function newUserId(): string {
@@ -73,13 +78,6 @@ export class AccountStore {
   async findById(id: string): Promise<Account | null> {
     const fields = await this.store.hgetall(this.keys.account(id));
     return fields ? toAccount(id, fields) : null;
-  }
-
-  /** Replaces the password hash if nobody changed it meanwhile; returns the new version or null. */
-  async changePassword(account: Account, passwordHash: string): Promise<string | null> {
-    const next = String(Number(account.credentialVersion) + 1);
-    const ok = await this.store.run<number>(CHANGE_PASSWORD, [this.keys.account(account.id)], [account.credentialVersion, passwordHash, next]);
-    return Number(ok) === 1 ? next : null;
   }
 
   /** Returns false when the account does not exist. */

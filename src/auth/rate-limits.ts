@@ -6,10 +6,19 @@
  */
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { RateLimitRule } from "../config.js";
+import type { Config, RateLimitRule } from "../config.js";
 import { StoreError } from "../store/redis.js";
 
-export type LimitKind = "loginAccount" | "loginIp" | "registerIp";
+/**
+ * - `loginAccount`: failed logins per account, all addresses together (beyond it: a slowdown,
+ *   see login-limits.ts);
+ * - `loginAccountAddress`: failed logins per (account, address group): a hard limit;
+ * - `loginUnderAttack`: failed logins per (account, address group) once `loginAccount` is spent;
+ * - `loginIp`: login attempts per address group, whatever the account: a hard limit;
+ * - `registerIp`: registrations per address group;
+ * - `passwordCheck`: wrong `currentPassword` answers per session (`POST /auth/password`).
+ */
+export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck";
 
 export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -22,6 +31,18 @@ export interface RateLimits {
   hit(kind: LimitKind, key: string): Promise<LimitDecision>;
   /** Gives back one event counted by an allowed `hit` (a login that turned out to succeed). */
   refund(kind: LimitKind, key: string): Promise<void>;
+}
+
+/** The configured rule for every limit. */
+export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimitRule> {
+  return {
+    loginAccount: r.loginPerAccount,
+    loginAccountAddress: r.loginPerAccountAddress,
+    loginUnderAttack: r.loginUnderAttack,
+    loginIp: r.loginPerIp,
+    registerIp: r.registerPerIp,
+    passwordCheck: r.passwordCheck,
+  };
 }
 
 export interface RateLimitsOptions {

@@ -21,7 +21,8 @@ export class SessionClientError extends Error {
    * (`ERROR_CODES` in protocol.ts, checked by test/node/vocabulary.test.ts):
    * `invalid_request`, `invalid_json`, `unauthorized`, `invalid_credentials`, `forbidden`,
    * `not_found`, `conflict`, `email_taken`, `payload_too_large`, `upgrade_required`,
-   * `rate_limited`, `internal`, `misconfigured`, `bad_gateway`, `session_store_unavailable`.
+   * `rate_limited`, `too_many_tickets`, `too_many_sockets`, `internal`, `misconfigured`,
+   * `bad_gateway`, `session_store_unavailable`.
    */
   readonly code: string;
   /** The worker's `reason`, when it gave one (`expired`, `revoked`, `malformed`, …). */

@@ -183,8 +183,8 @@ export interface SessionClient<T extends SessionTransport = SessionTransport> {
    * - 401 → forgets the token, emits `unauthorized`, and returns the response;
    * - 503 `session_store_unavailable` → KEEPS the token and throws `StoreUnavailableError`
    *   (`retryAfter` seconds from `Retry-After`): the session may be fine, retry later;
-   * - a response that re-issues the token (`Authorization: Bearer …` on a 2xx, as
-   *   `POST /auth/password` does) → adopts the new token and emits `login`;
+   * - a 2xx from `POST /auth/password` (which re-issues the token, in its body) → adopts the
+   *   new token and emits `login`;
    * - anything else (including network errors, which reject as usual) is passed through.
    * A plain function, bound to this client: `hc<AppType>(baseUrl, { fetch: session.fetch })`.
    */
@@ -374,7 +374,8 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
       if (error instanceof StoreUnavailableError) throw error;
       return res;
     }
-    if (res.ok && /^bearer /i.test(res.headers.get("Authorization") ?? "")) {
+    // A password change re-issues the token, in the body only (never in a response header).
+    if (res.ok && request.method === "POST" && new URL(request.url).pathname === resolve("/auth/password").pathname) {
       const grant = parseGrant(await readJson(res.clone()));
       if (grant && held?.token === sent) hold(grant);
     }

@@ -49,11 +49,15 @@ export function sessionAuth(deps: CredentialDeps, options: SessionAuthOptions = 
     c.set("credential", result.via);
     // Any 401 a handler answers for a cookie-borne token (a session ended meanwhile) clears it too.
     const clear = clears.size ? clears.get(result.via) : undefined;
-    if (!serverTiming && !clear) return next();
-    const took = performance.now() - started;
+    const took = serverTiming ? performance.now() - started : 0;
     await next();
-    if (clear && c.res.status === 401) withHeaders(c, (h) => h.append("Set-Cookie", clear));
-    if (serverTiming) withHeaders(c, (h) => h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`));
+    withHeaders(c, (h) => {
+      // Personal data, or a token or ticket: never kept by a browser or a shared cache
+      // (RFC 9111 §5.2.2.5). A response that chose its own policy keeps it.
+      if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
+      if (clear && c.res.status === 401) h.append("Set-Cookie", clear);
+      if (serverTiming) h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`);
+    });
   };
 }
 

@@ -1,11 +1,11 @@
 /**
- * /admin (role `admin`): a user's sessions, the kill switch, account disable (ASVS 7.4.2, 7.4.5).
+ * /admin (role `admin`): a user's sessions, the kill switch, account disable and enable (ASVS 7.4.2, 7.4.5).
  * Always fresh: an admin acting on stale data is how revocations go missing.
  */
 import { Hono, type Context } from "hono";
 import { requireRole, sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { jsonError } from "../http/responses.js";
+import { jsonError, refuse } from "../http/responses.js";
 import { sessionView } from "./views.js";
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -30,9 +30,16 @@ export function adminRoutes(deps: Deps) {
     })
     .post("/users/:id/disable", async (c) => {
       const id = userId(c);
-      // Disable first: a login racing this either sees the flag or has its session ended below.
-      if (!(await accounts.setDisabled(id, true))) throw jsonError("not_found");
-      const revoked = await sessions.endAll(id);
-      return c.json({ disabled: true, revoked });
+      // An admin who disables their own account locks themselves out, and may be the last one.
+      if (id === c.var.user.id) throw jsonError("conflict", { reason: "cannot_disable_self" });
+      // One atomic step, only while the acting admin's session is live (DISABLE_ACCOUNT): two
+      // admins disabling each other cannot both succeed, so an enabled admin always remains.
+      const result = await sessions.disableUser(id, c.var.session.id);
+      if (!result.ok) throw result.reason === "revoked" ? refuse({ status: 401, reason: "revoked" }) : jsonError("not_found");
+      return c.json({ disabled: true, revoked: result.revoked });
+    })
+    .post("/users/:id/enable", async (c) => {
+      if (!(await accounts.setDisabled(userId(c), false))) throw jsonError("not_found");
+      return c.json({ disabled: false });
     });
 }

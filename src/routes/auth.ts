@@ -3,10 +3,13 @@
  * Session-management routes always read the store (`fresh`), never the edge cache.
  */
 import { Hono, type Context } from "hono";
+import { nextCredentialVersion, normaliseEmail } from "../auth/accounts.js";
+import { countLoginAttempt, refundAttempt } from "../auth/login-limits.js";
 import { CredentialsSchema, PasswordChangeSchema } from "../auth/schemas.js";
 import type { LimitDecision } from "../auth/rate-limits.js";
 import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
+import { resolveClientAddress } from "../http/client-address.js";
 import { limitBody, readJson } from "../http/json-body.js";
 import { forbidden, jsonError, refuse } from "../http/responses.js";
 import { checkCsrf } from "../cookie/csrf.js";
@@ -24,25 +27,36 @@ function tooMany(decision: LimitDecision): never {
   throw jsonError("rate_limited", { retryAfter }, { "Retry-After": String(retryAfter) });
 }
 
-function clientIp(c: Context): string {
-  return c.req.header("CF-Connecting-IP") ?? "";
-}
-
 export function authRoutes(deps: Deps) {
   const { config, accounts, passwords, rateLimits, sessions } = deps;
   const freshAuth = sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: config.serverTiming });
 
-  async function issue(c: Context<AppEnv>, status: 200 | 201, user: { id: string; email: string; roles: string[] }, credentialVersion: string, transport: Transport, endOthers = false) {
-    const created = await sessions.create({ user, userAgent: c.req.header("User-Agent"), ip: clientIp(c), credentialVersion, endOthers });
-    // A concurrent password change or disable won the race: this login does not count.
-    if (!created.ok) throw invalidCredentials();
+  async function issue(
+    c: Context<AppEnv>,
+    status: 200 | 201,
+    user: { id: string; email: string; roles: string[] },
+    credentialVersion: string,
+    transport: Transport,
+    passwordChange?: { hash: string; version: string },
+  ) {
+    const created = await sessions.create({
+      user,
+      userAgent: c.req.header("User-Agent"),
+      ip: resolveClientAddress(c, config.environment).address,
+      credentialVersion,
+      endOthers: passwordChange !== undefined,
+      ...(passwordChange ? { passwordChange } : {}),
+    });
+    // A concurrent password change or disable won the race: this login (or change) does not count.
+    if (!created.ok) throw passwordChange ? jsonError("conflict", { message: "the password changed meanwhile" }) : invalidCredentials();
     c.header("Cache-Control", "no-store");
     if (transport === "cookie") {
       // The token leaves in Set-Cookie only (ASVS 5.0 3.3.4): not in the body, not in a header a script can read.
       c.header("Set-Cookie", sessionCookie(created.token, created.session.absoluteExpiresAt, deps.now(), config.cookie));
       return c.json(cookieLoginView(created.session), status);
     }
-    c.header("Authorization", `Bearer ${created.token}`);
+    // The token travels in the body only: a copy in a response header is one more place for
+    // logs, proxies and extensions to keep it.
     return c.json(loginView(created.token, created.session), status);
   }
 
@@ -59,7 +73,7 @@ export function authRoutes(deps: Deps) {
       if (config.signup !== "open") throw forbidden("signup_closed");
       const body = await readJson(c, CredentialsSchema);
       requireCsrfForCookie(c, body.transport);
-      const ipLimit = await rateLimits.hit("registerIp", clientIp(c) || "unknown");
+      const ipLimit = await rateLimits.hit("registerIp", resolveClientAddress(c, config.environment).group);
       if (!ipLimit.ok) tooMany(ipLimit);
       const account = await accounts.create({ email: body.email, passwordHash: await passwords.hash(body.password) });
       if (!account) throw jsonError("email_taken");
@@ -68,19 +82,20 @@ export function authRoutes(deps: Deps) {
     .post("/login", limitBody, async (c) => {
       const body = await readJson(c, CredentialsSchema);
       requireCsrfForCookie(c, body.transport);
-      const ipLimit = await rateLimits.hit("loginIp", clientIp(c) || "unknown");
+      const { group } = resolveClientAddress(c, config.environment);
+      const ipLimit = await rateLimits.hit("loginIp", group);
       if (!ipLimit.ok) tooMany(ipLimit);
-      // Failed attempts per account. The attempt is counted before the password check, in the same
-      // atomic step as the decision: concurrent guesses cannot all slip under the limit, and a
-      // locked account costs no PBKDF2. A correct password gives the attempt back, so only
-      // failures use up the budget (unknown emails are counted exactly like known ones).
-      const accountLimit = await rateLimits.hit("loginAccount", body.email);
-      if (!accountLimit.ok) tooMany(accountLimit);
-      const account = await accounts.findByEmail(body.email);
+      // Failed attempts per (account, address group) and per account (auth/login-limits.ts),
+      // counted before the password check: a refused attempt costs no PBKDF2. Unknown emails are
+      // counted exactly like known ones; the key is the normalised email, so case variants share it.
+      const email = normaliseEmail(body.email);
+      const attempt = await countLoginAttempt(rateLimits, email, group);
+      if (!attempt.ok) tooMany(attempt.refusal);
+      const account = await accounts.findByEmail(email);
       const valid = account ? await passwords.verify(body.password, account.passwordHash) : await passwords.verifyDummy(body.password);
       if (!account || !valid || account.disabled) throw invalidCredentials();
       // Before the session is issued: if the limiter cannot answer now, nothing was issued (503).
-      await rateLimits.refund("loginAccount", body.email);
+      await refundAttempt(rateLimits, attempt.counted);
       return issue(c, 200, account, account.credentialVersion, body.transport);
     })
     .post("/logout", freshAuth, async (c) => {
@@ -112,12 +127,20 @@ export function authRoutes(deps: Deps) {
       const body = await readJson(c, PasswordChangeSchema);
       const account = await accounts.findById(c.var.user.id);
       if (!account || account.disabled) throw forbidden();
-      // Re-authentication before changing a credential (ASVS 7.5.1). 403, not 401: the token is fine.
+      // Re-authentication before changing a credential (ASVS 7.5.1), limited like a login: a
+      // stolen token must not become a password oracle. Counted per session before the PBKDF2
+      // derivation, given back when right; per session, so a thief's guesses never lock the
+      // owner's own sessions out of changing the password.
+      const check = await rateLimits.hit("passwordCheck", c.var.session.id);
+      if (!check.ok) tooMany(check);
+      // 403, not 401: the token is fine.
       if (!(await passwords.verify(body.currentPassword, account.passwordHash))) throw forbidden("current_password_incorrect");
-      const version = await accounts.changePassword(account, await passwords.hash(body.newPassword));
-      if (!version) throw jsonError("conflict", { message: "the password changed meanwhile" });
-      // Every session ends, this one included; this device gets a fresh token (ASVS 7.4.3, 7.2.4),
-      // handed over the way the old one came: a new cookie replaces the cookie.
-      return issue(c, 200, account, version, c.var.credential === "cookie" ? "cookie" : "bearer", true);
+      await rateLimits.refund("passwordCheck", c.var.session.id);
+      const hash = await passwords.hash(body.newPassword);
+      // One atomic step: the new hash, the version bump, every session ended (this one included)
+      // and this device's fresh token (ASVS 7.4.3, 7.2.4), handed over the way the old one came:
+      // a new cookie replaces the cookie. A concurrent change makes it fail whole.
+      const transport = c.var.credential === "cookie" ? "cookie" : "bearer";
+      return issue(c, 200, account, account.credentialVersion, transport, { hash, version: nextCredentialVersion(account) });
     });
 }

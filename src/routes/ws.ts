@@ -6,9 +6,9 @@
 import { Hono } from "hono";
 import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { refusalResponse } from "../http/responses.js";
+import { jsonError, refusalResponse } from "../http/responses.js";
 import { SOCKET_CLOSE } from "../protocol.js";
-import { authorizeUpgrade } from "../ws/handshake.js";
+import { authorizeUpgrade, checkSocketCap } from "../ws/handshake.js";
 import { watchSession } from "../ws/watch.js";
 
 /** Largest message the demo socket echoes; bigger ones close it with 1009 (message too big). */
@@ -20,13 +20,15 @@ export function wsRoutes(deps: Deps) {
   const handshake = { allowedOrigins: config.ws.allowedOrigins, cookie: deps.cookie };
   return new Hono<AppEnv>()
     .post("/auth/ws-ticket", sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: config.serverTiming }), async (c) => {
-      const ticket = await tickets.issue({ sessionId: c.var.session.id, userId: c.var.user.id });
+      const issued = await tickets.issue({ sessionId: c.var.session.id, userId: c.var.user.id });
       c.header("Cache-Control", "no-store");
-      return c.json({ ticket, expiresIn: tickets.ttlSeconds });
+      if (!issued.ok) throw jsonError("too_many_tickets", { retryAfter: issued.retryAfterSeconds }, { "Retry-After": String(issued.retryAfterSeconds), "Cache-Control": "no-store" });
+      return c.json({ ticket: issued.ticket, expiresIn: tickets.ttlSeconds });
     })
     .get("/ws", async (c) => {
       const grant = await authorizeUpgrade(c, credentials, handshake);
       if (!grant.ok) return refusalResponse(grant.refusal);
+      checkSocketCap(deps.sockets, grant.session, config.ws.maxSocketsPerUser);
       const pair = new WebSocketPair();
       const client = pair[0];
       const server = pair[1];

@@ -8,7 +8,7 @@ import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import { parseDuration } from "../util/duration.js";
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
-import { CREATE_SESSION, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "../store/scripts.js";
+import { CREATE_SESSION, DISABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "../store/scripts.js";
 import type { KeyRing } from "../token/key-ring.js";
 import { BoundedLru } from "../util/lru.js";
 import { describeDevice } from "./device.js";
@@ -54,6 +54,11 @@ export interface NewSessionInput {
   credentialVersion?: string;
   /** End every other session of the user in the same atomic step (password change). */
   endOthers?: boolean;
+  /**
+   * A password change: the new hash and credential version, written in the same atomic step
+   * as the session (`credentialVersion` is the version the current password was read at).
+   */
+  passwordChange?: { hash: string; version: string };
 }
 
 export type CreateResult =
@@ -129,6 +134,8 @@ export class SessionManager {
         this.policy.absoluteTimeoutMs,
         input.credentialVersion ?? "",
         input.endOthers ? "1" : "0",
+        input.passwordChange?.hash ?? "",
+        input.passwordChange?.version ?? "",
       ],
     );
     if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "disabled" ? "disabled" : "stale" };
@@ -193,6 +200,22 @@ export class SessionManager {
     const ids = ended.map(String);
     await this.ended(userId, ids);
     return ids.length;
+  }
+
+  /**
+   * Disables an account and ends all its sessions atomically (DISABLE_ACCOUNT). With
+   * `actingSessionId`, only while that session is live. Returns how many sessions were live.
+   */
+  async disableUser(userId: string, actingSessionId?: string): Promise<{ ok: true; revoked: number } | { ok: false; reason: "not_found" | "revoked" }> {
+    const reply = await this.store.run<(number | string)[]>(
+      DISABLE_ACCOUNT,
+      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : ""],
+      [this.keys.sessionPrefix],
+    );
+    if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "revoked" ? "revoked" : "not_found" };
+    const ids = reply.slice(1).map(String);
+    await this.ended(userId, ids);
+    return { ok: true, revoked: ids.length };
   }
 
   private async ended(userId: string, sessionIds: string[]): Promise<void> {

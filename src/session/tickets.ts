@@ -7,6 +7,8 @@
 import { encodeBase64url, isBase64url, randomBytes } from "../util/base64url.js";
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
+import { ISSUE_TICKET } from "../store/scripts.js";
+import { DEFAULTS } from "../defaults.js";
 
 export const TICKET_PREFIX = "wt1.";
 export const MAX_TICKET_TTL_MS = 30_000;
@@ -28,11 +30,19 @@ export function looksLikeTicket(value: string): boolean {
   return value.length === TICKET_LENGTH && value.startsWith(TICKET_PREFIX) && isBase64url(value.slice(TICKET_PREFIX.length));
 }
 
+export type IssueResult = { ok: true; ticket: string } | { ok: false; retryAfterSeconds: number };
+
 export class TicketStore {
+  /**
+   * @param maxPerUser outstanding (unused, unexpired) tickets a user may hold at once
+   *   (WS_MAX_TICKETS_PER_USER). @default 10
+   */
   constructor(
     private readonly store: RedisStore,
     private readonly keys: KeySpace,
     private readonly ttlMs: number,
+    private readonly maxPerUser: number = DEFAULTS.wsMaxTicketsPerUser,
+    private readonly now: () => number = Date.now,
   ) {
     if (ttlMs > MAX_TICKET_TTL_MS || ttlMs <= 0) throw new Error(`ticket TTL must be within (0, ${MAX_TICKET_TTL_MS}] ms`);
   }
@@ -41,10 +51,17 @@ export class TicketStore {
     return Math.floor(this.ttlMs / 1000);
   }
 
-  async issue(claims: TicketClaims): Promise<string> {
+  /** A new ticket, or a refusal when the user already holds `maxPerUser` outstanding ones. */
+  async issue(claims: TicketClaims): Promise<IssueResult> {
     const ticket = TICKET_PREFIX + encodeBase64url(randomBytes(32));
-    await this.store.set(await ticketKey(this.keys, ticket), JSON.stringify({ s: claims.sessionId, u: claims.userId }), { px: this.ttlMs });
-    return ticket;
+    const now = this.now();
+    const reply = await this.store.run<(number | string)[]>(
+      ISSUE_TICKET,
+      [await ticketKey(this.keys, ticket), this.keys.userTickets(claims.userId)],
+      [JSON.stringify({ s: claims.sessionId, u: claims.userId }), this.ttlMs, now, this.maxPerUser],
+    );
+    if (Number(reply[0]) === 1) return { ok: true, ticket };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((Number(reply[1]) - now) / 1000)) };
   }
 
   /** Consumes a ticket: the first caller gets its claims, every later one `null`. */

@@ -7,6 +7,8 @@ export interface KeySpace {
   account(userId: string): string;
   email(email: string): string;
   ticket(ticketHash: string): string;
+  /** A user's outstanding tickets (for the per-user cap). */
+  userTickets(userId: string): string;
   rateLimit: string;
 }
 
@@ -18,6 +20,7 @@ export function keySpace(prefix: string): KeySpace {
     account: (userId) => `${prefix}a:${userId}`,
     email: (email) => `${prefix}e:${email}`,
     ticket: (hash) => `${prefix}t:${hash}`,
+    userTickets: (userId) => `${prefix}tu:${userId}`,
     rateLimit: `${prefix}rl`,
   };
 }

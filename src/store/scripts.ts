@@ -19,10 +19,14 @@ end
 `;
 
 /**
- * Creates a session.
+ * Creates a session; for a password change, also replaces the password hash and bumps the
+ * credential version in the same atomic step, so the change, the end of every other session
+ * and the new session happen together or not at all (ASVS 7.4.3): a store fault cannot leave
+ * a changed password with the old sessions alive.
  * KEYS: session key, user index, account key.
  * ARGV: session id, record, ttl ms, createdAt, max sessions, session prefix, index ttl ms,
- *       expected credential version ('' = no account check), end all others first ('1'/'0').
+ *       expected credential version ('' = no account check), end all others first ('1'/'0'),
+ *       new password hash ('' = no change), new credential version.
  * Returns {1, ended ids…} or {0, 'disabled'|'stale'}.
  */
 export const CREATE_SESSION: StoreScript = {
@@ -31,6 +35,10 @@ export const CREATE_SESSION: StoreScript = {
 local acct = redis.call('HMGET', KEYS[3], 'ver', 'disabled')
 if acct[2] == '1' then return {0, 'disabled'} end
 if ARGV[8] ~= '' and acct[1] ~= ARGV[8] then return {0, 'stale'} end
+if ARGV[10] ~= '' then
+  if ARGV[8] == '' then return {0, 'stale'} end
+  redis.call('HSET', KEYS[3], 'hash', ARGV[10], 'ver', ARGV[11])
+end
 local ended = {1}
 if ARGV[9] == '1' then
   local members = redis.call('ZRANGE', KEYS[2], 0, -1)
@@ -134,20 +142,62 @@ return {id, redis.call('HGETALL', ARGV[1] .. id)}
 `,
 };
 
-export const CHANGE_PASSWORD: StoreScript = {
-  name: "change-password",
-  source: `
-if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'hash', ARGV[2], 'ver', ARGV[3])
-return 1
-`,
-};
-
 export const SET_DISABLED: StoreScript = {
   name: "set-disabled",
   source: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
 return 1
+`,
+};
+
+/**
+ * Disables an account and ends every one of its sessions, in one atomic step (ASVS 7.4.2): a
+ * store fault cannot leave a disabled account whose tokens still work, and a login racing it
+ * either sees the flag (CREATE_SESSION refuses) or has its session ended here. With an acting
+ * session, only while that session is live: two admins disabling each other at once cannot
+ * both succeed (the second one's session was ended by the first), so an enabled admin remains.
+ * KEYS: account key, user index, acting session key ('' = no actor check).
+ * ARGV: session prefix.
+ * Returns {1, ended ids…}, {0, 'not_found'} or {0, 'revoked'}.
+ */
+export const DISABLE_ACCOUNT: StoreScript = {
+  name: "disable-account",
+  source: `
+if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return {0, 'revoked'} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 'not_found'} end
+redis.call('HSET', KEYS[1], 'disabled', '1')
+local ended = {1}
+local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+for _, m in ipairs(members) do
+  if redis.call('DEL', ARGV[1] .. m) == 1 then ended[#ended + 1] = m end
+end
+redis.call('DEL', KEYS[2])
+return ended
+`,
+};
+
+/**
+ * Issues a WebSocket ticket unless the user already has `max` outstanding (issued, unexpired,
+ * unused).
+ * KEYS: ticket key, the user's ticket index (member = ticket key, score = expiry ms).
+ * ARGV: claims, ttl ms, now ms, max. Returns {1} or {0, earliest expiry ms}.
+ */
+export const ISSUE_TICKET: StoreScript = {
+  name: "issue-ticket",
+  source: `
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+for _, m in ipairs(members) do
+  if redis.call('EXISTS', m) == 0 then redis.call('ZREM', KEYS[2], m) end
+end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {0, first[2]}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), KEYS[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {1}
 `,
 };

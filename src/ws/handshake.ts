@@ -12,6 +12,9 @@
 import type { Context } from "hono";
 import { authenticate, type Authentication, type CredentialDeps } from "../credentials/authenticate.js";
 import { bearerSource, ticketSource, type TokenSource } from "../credentials/sources.js";
+import { jsonError } from "../http/responses.js";
+import type { Session } from "../session/record.js";
+import type { SocketRegistry } from "./registry.js";
 
 const UPGRADE_SOURCES = [bearerSource, ticketSource];
 
@@ -32,6 +35,15 @@ export function originAllowed(c: Context, allowedOrigins: readonly string[]): bo
 
 export function isUpgrade(c: Context): boolean {
   return (c.req.header("Upgrade") ?? "").toLowerCase() === "websocket";
+}
+
+/**
+ * 429 `too_many_sockets` when the user already has `max` live sockets in this isolate. Per
+ * isolate: live sockets are isolate state; the store-wide bound is the ticket cap
+ * (WS_MAX_TICKETS_PER_USER), which every browser socket has to pass first.
+ */
+export function checkSocketCap(sockets: SocketRegistry, session: Session, max: number): void {
+  if (sockets.countUser(session.userId) >= max) throw jsonError("too_many_sockets", { limit: max }, { "Retry-After": "30" });
 }
 
 export async function authorizeUpgrade(c: Context, deps: CredentialDeps, o: HandshakeOptions): Promise<Authentication> {

@@ -17,14 +17,19 @@ export const FLAG_POLL_MS = 100;
 export class SocketRegistry {
   private readonly live = new Map<string, number>();
   private readonly ended = new Set<string>();
+  private readonly perUser = new Map<string, number>();
 
-  /** Registers one live socket of `sessionId`; returns its unregister function. */
-  add(sessionId: string): () => void {
+  /** Registers one live socket of `sessionId` (of `userId`); returns its unregister function. */
+  add(sessionId: string, userId = ""): () => void {
     this.live.set(sessionId, (this.live.get(sessionId) ?? 0) + 1);
+    this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1);
     let done = false;
     return () => {
       if (done) return;
       done = true;
+      const u = (this.perUser.get(userId) ?? 1) - 1;
+      if (u > 0) this.perUser.set(userId, u);
+      else this.perUser.delete(userId);
       const n = (this.live.get(sessionId) ?? 1) - 1;
       if (n > 0) this.live.set(sessionId, n);
       else {
@@ -32,6 +37,11 @@ export class SocketRegistry {
         this.ended.delete(sessionId);
       }
     };
+  }
+
+  /** Live sockets of one user in this isolate (the per-user cap, WS_MAX_SOCKETS_PER_USER). */
+  countUser(userId: string): number {
+    return this.perUser.get(userId) ?? 0;
   }
 
   count(sessionId?: string): number {

@@ -27,7 +27,7 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
   let active = false;
   let stopped = false;
-  const unregister = o.registry.add(session.id);
+  const unregister = o.registry.add(session.id, session.userId);
 
   const end = (code: number, reason: string) => {
     stop();

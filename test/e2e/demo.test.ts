@@ -8,6 +8,8 @@
  * into .tmp/demo.png; `UPDATE_SCREENSHOT=1` writes docs/demo.png (the README's) instead.
  */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -219,6 +221,37 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       await close(first.context);
       await close(second.context);
     }
+  });
+
+  describe("attack: framing the demo page (clickjacking)", () => {
+    it("served by wrangler dev with a real CSP frame-ancestors 'none' and X-Frame-Options: DENY; Chromium refuses to frame it", async () => {
+      let hostileServer: http.Server | null = null;
+      const { context, page } = await newPage();
+      try {
+        // A hostile page on another loopback origin that frames the demo: a real server, so that
+        // Chromium's Local Network Access checks see a local page framing a local one (a page
+        // fulfilled by the browser's router counts as public and is refused for reasons of its own).
+        hostileServer = http.createServer((_req, res) => {
+          res.writeHead(200, { "content-type": "text/html" });
+          res.end(`<iframe id="victim" src="${base}/"></iframe>`);
+        });
+        await new Promise<void>((resolve) => hostileServer!.listen(0, "127.0.0.1", resolve));
+        const hostile = `http://127.0.0.1:${(hostileServer.address() as AddressInfo).port}`;
+        await context.route(`${hostile}/**`, (route) => route.continue());
+        await page.goto(`${hostile}/`);
+        await page.waitForTimeout(2000);
+        const child = page.frames().find((f) => f !== page.mainFrame());
+        const loaded = child ? (await child.locator("#signin-view").count().catch(() => 0)) > 0 : false;
+        expect(loaded, "the demo rendered inside a foreign page's frame").toBe(false);
+      } finally {
+        await close(context);
+        await new Promise((resolve) => (hostileServer ? hostileServer.close(resolve) : resolve(undefined)));
+      }
+      const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(5_000) });
+      await res.arrayBuffer();
+      expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+    });
   });
 
   it(`screenshot of the signed-in demo page → ${UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png (UPDATE_SCREENSHOT=1: docs/demo.png)"}`, async () => {

@@ -66,3 +66,56 @@ describe("admin", () => {
     });
   });
 });
+
+describe("attack: an admin disabling themselves, or the admins disabling each other", () => {
+  async function newAdmin() {
+    const { deps } = await testApp();
+    const email = uniqueEmail("admin");
+    const account = await deps.accounts.create({ email, passwordHash: await deps.passwords.hash(PASSWORD), roles: ["admin"] });
+    return { id: account!.id, token: (await login(worker, email)).token, email };
+  }
+
+  it("self-disable → 409 cannot_disable_self, nothing changes", async () => {
+    const me = await newAdmin();
+    const r = await call(`/admin/users/${me.id}/disable`, { method: "POST", token: me.token });
+    expect(r.status).toBe(409);
+    expect(r.json).toEqual({ error: "conflict", reason: "cannot_disable_self" });
+    expect((await call("/auth/session", { token: me.token })).status).toBe(200);
+    expect((await call("/auth/login", { body: { email: me.email, password: PASSWORD } })).status).toBe(200);
+  });
+
+  it("two admins disabling each other at once: at most one succeeds, an enabled admin remains", async () => {
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = [await newAdmin(), await newAdmin()];
+      const [ab, ba] = await Promise.all([
+        call(`/admin/users/${b.id}/disable`, { method: "POST", token: a.token }),
+        call(`/admin/users/${a.id}/disable`, { method: "POST", token: b.token }),
+      ]);
+      const statuses = [ab.status, ba.status].sort();
+      expect(statuses, `round ${round}`).toEqual([200, 401]);
+      const loser = ab.status === 401 ? ab : ba;
+      expect(loser.json).toEqual({ error: "unauthorized", reason: "revoked" });
+      const survivor = ab.status === 200 ? a : b;
+      expect((await call("/auth/login", { body: { email: survivor.email, password: PASSWORD } })).status).toBe(200);
+    }
+  });
+});
+
+describe("enable", () => {
+  it("POST /admin/users/:id/enable lets a disabled user log in again (old sessions stay ended)", async () => {
+    const u = await register();
+    expect((await call(`/admin/users/${u.user.id}/disable`, { method: "POST", token: adminToken })).status).toBe(200);
+    expect((await call("/auth/login", { body: { email: u.email, password: PASSWORD } })).status).toBe(401);
+    const r = await call(`/admin/users/${u.user.id}/enable`, { method: "POST", token: adminToken });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ disabled: false });
+    expect((await call("/auth/login", { body: { email: u.email, password: PASSWORD } })).status).toBe(200);
+    expect((await call("/api/me", { token: u.token })).status).toBe(401);
+  });
+
+  it("unknown user → 404; a non-admin → 403", async () => {
+    expect((await call(`/admin/users/${"Z".repeat(22)}/enable`, { method: "POST", token: adminToken })).status).toBe(404);
+    const u = await register();
+    expect((await call(`/admin/users/${u.user.id}/enable`, { method: "POST", token: u.token })).status).toBe(403);
+  });
+});

@@ -122,8 +122,13 @@ describe("oversized input", () => {
     headers.set("CF-Connecting-IP", "i".repeat(4096));
     headers.set("Origin", "https://" + "o".repeat(8192));
     await expectClientError(new Request(`${BASE}/api/me`, { headers }), "junk headers", 401);
-    // A login with a 16 KB User-Agent and a 4 KB "IP": the session record stays bounded.
+    // A login with a 4 KB "IP" is refused as such: it is no address (400, not a 500, no PBKDF2).
     headers.set("Content-Type", "application/json");
+    const junkIp = await app(new Request(`${BASE}/auth/login`, { method: "POST", headers, body: JSON.stringify({ email: user.email, password: PASSWORD }) }));
+    expect(junkIp.status).toBe(400);
+    expect(await junkIp.json()).toEqual({ error: "invalid_request", reason: "invalid_client_address" });
+    // With a real address and a 16 KB User-Agent: the session record stays bounded.
+    headers.set("CF-Connecting-IP", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
     const res = await app(new Request(`${BASE}/auth/login`, { method: "POST", headers, body: JSON.stringify({ email: user.email, password: PASSWORD }) }));
     expect(res.status).toBe(200);
     const token = ((await res.json()) as { token: string }).token;

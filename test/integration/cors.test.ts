@@ -10,12 +10,13 @@ describe("CORS for SPAs on other origins", () => {
     expect(r.headers.get("Access-Control-Allow-Credentials")).toBeNull(); // no cookies needed
   });
 
-  it("exposes Authorization and WWW-Authenticate to the page", async () => {
+  it("exposes WWW-Authenticate and Retry-After to the page, never Authorization (the token is in the body)", async () => {
     const a = await register();
     const ok = await call("/api/me", { token: a.token, headers: { Origin: "https://app.example" } });
     const exposed = ok.headers.get("Access-Control-Expose-Headers")?.toLowerCase() ?? "";
-    expect(exposed).toContain("authorization");
+    expect(exposed).not.toContain("authorization");
     expect(exposed).toContain("www-authenticate");
+    expect(exposed).toContain("retry-after");
     const denied = await call("/api/me", { headers: { Origin: "https://app.example" } });
     expect(denied.status).toBe(401);
     expect(denied.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");

@@ -79,7 +79,7 @@ describe("user enumeration", () => {
     // Documented trade-off: sign-up must tell a user their email is taken; the registration
     // limit per IP (RATE_LIMIT_REGISTER_IP, default 20 / h) bounds how fast anyone can ask.
     const app = (await testApp({ RATE_LIMIT_REGISTER_IP: "2 / 1 h" })).fetch;
-    const randomIp = () => `2001:db8:${[...crypto.getRandomValues(new Uint16Array(4))].map((n) => n.toString(16)).join(":")}`;
+    const randomIp = () => `2001:db8:${[...crypto.getRandomValues(new Uint16Array(4))].map((n) => n.toString(16)).join(":")}::1`;
     const known = await register(app, uniqueEmail("taken"), undefined, { "CF-Connecting-IP": randomIp() });
     const ip = { "CF-Connecting-IP": randomIp() };
     const probe = () => call("/auth/register", { body: { email: known.email, password: "whatever password" }, headers: ip }, app);

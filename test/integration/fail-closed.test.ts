@@ -13,7 +13,7 @@ import { createExecutionContext, env as bindings, waitOnExecutionContext } from 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { createUpstashStore } from "../../src/store/redis.js";
-import { createRateLimits } from "../../src/auth/rate-limits.js";
+import { createRateLimits, limitRules } from "../../src/auth/rate-limits.js";
 import type { Deps } from "../../src/deps.js";
 import { Clock, testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, uniqueEmail, type Fetch, type LoggedIn } from "../helpers/http.js";
@@ -204,7 +204,7 @@ describe("the rate limiter unable to answer", () => {
       rateLimits: createRateLimits({
         redis: createUpstashStore({ url: limiterStore.url, token: limiterStore.token, timeoutMs: config.store.timeoutMs }).redis,
         prefix: keys.rateLimit,
-        rules: { loginAccount: config.rateLimits.loginPerAccount, loginIp: config.rateLimits.loginPerIp, registerIp: config.rateLimits.registerPerIp },
+        rules: limitRules(config.rateLimits),
         now: built.deps.now,
       }),
     };

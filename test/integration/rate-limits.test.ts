@@ -1,8 +1,9 @@
 /**
- * Brute-force limits (ASVS 6.1.1; 4.0.3 2.2.1: at most 100 failed attempts an hour per
- * account): failed logins per account, logins per IP (`CF-Connecting-IP`), registrations per
- * IP. A refusal is 429 `rate_limited` with `Retry-After`; a locked account answers 429 even to
- * the right password and costs no PBKDF2.
+ * Brute-force limits (ASVS 6.1.1; see SECURITY.md for the design): failed logins per (account,
+ * address group) — a hard limit; per account — spending it slows every address group down
+ * (`RATE_LIMIT_LOGIN_UNDER_ATTACK`) instead of locking the owner out; logins per address group
+ * (`CF-Connecting-IP`: IPv4 address or IPv6 /64); registrations per address group. A refusal is
+ * 429 `rate_limited` with `Retry-After` and costs no PBKDF2.
  *
  * Apps are built with tight limits (the suite's bindings are generous). Every test uses its own
  * emails and IPs, so the limiters' counters never mix between tests or concurrent files.
@@ -13,10 +14,10 @@ import type { Deps } from "../../src/deps.js";
 import { testApp } from "../helpers/app.js";
 import { call, PASSWORD, register, uniqueEmail, type Fetch } from "../helpers/http.js";
 
-/** A fresh documentation-range IPv6 address per call. */
+/** A fresh documentation-range IPv6 address per call, in a /64 of its own. */
 function uniqueIp(): string {
   const r = crypto.getRandomValues(new Uint16Array(4));
-  return `2001:db8:${[...r].map((n) => n.toString(16)).join(":")}`;
+  return `2001:db8:${[...r].map((n) => n.toString(16)).join(":")}::1`;
 }
 
 /** Counts PBKDF2 derivations (every call of the hasher derives once). */
@@ -53,9 +54,9 @@ function expect429(r: { status: number; headers: Headers; json: any }, maxSecond
   expect(r.json).toEqual({ error: "rate_limited", retryAfter: Number(retryAfter) });
 }
 
-describe("failed logins per account", () => {
-  it("the 6th failure within the window is refused with 429 and Retry-After (RATE_LIMIT_LOGIN_ACCOUNT 5 / 1 h)", async () => {
-    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: "5 / 1 h" });
+describe("failed logins per (account, address group)", () => {
+  it("the 6th failure from one address group is refused with 429 and Retry-After (RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS 5 / 1 h)", async () => {
+    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "5 / 1 h" });
     const u = await register(a.fetch);
     const ip = uniqueIp();
     for (let i = 0; i < 5; i++) {
@@ -63,28 +64,17 @@ describe("failed logins per account", () => {
       expect(r.status, `failure ${i + 1}`).toBe(401);
       expect(r.json).toEqual({ error: "invalid_credentials" });
     }
-    expect429(await loginAs(a.fetch, u.email, "wrong password again", ip), 3600);
-  });
-
-  it("a locked account answers 429 even to the right password, from any IP, and costs no PBKDF2", async () => {
-    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: "5 / 1 h" });
-    const u = await register(a.fetch);
-    for (let i = 0; i < 5; i++) expect((await loginAs(a.fetch, u.email, "not the password", uniqueIp())).status).toBe(401);
     const before = a.hashing.total;
-    for (const ip of [uniqueIp(), uniqueIp(), uniqueIp()]) {
-      const r = await loginAs(a.fetch, u.email, PASSWORD, ip);
-      expect429(r, 3600);
-      expect(r.text).not.toContain("token");
-    }
-    // Email case and spaces do not open a second counter.
-    expect429(await loginAs(a.fetch, `  ${u.email.toUpperCase()} `, PASSWORD, uniqueIp()), 3600);
+    expect429(await loginAs(a.fetch, u.email, "wrong password again", ip), 3600);
+    // Another address in the same /64 is the same group; case and spaces do not open a second counter.
+    expect429(await loginAs(a.fetch, `  ${u.email.toUpperCase()} `, PASSWORD, ip.replace(/::1$/, "::2")), 3600);
     expect(a.hashing.total - before).toBe(0);
-    // The sessions the user already had are untouched by the lock.
+    // The sessions the user already had are untouched.
     expect((await call("/api/me", { token: u.token }, a.fetch)).status).toBe(200);
   });
 
   it("successful logins do not count; failures on an unknown email are limited the same way (no enumeration)", async () => {
-    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: "5 / 1 h" });
+    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "5 / 1 h" });
     const u = await register(a.fetch);
     const ip = uniqueIp();
     for (let i = 0; i < 8; i++) expect((await loginAs(a.fetch, u.email, PASSWORD, ip)).status).toBe(200);
@@ -99,41 +89,80 @@ describe("failed logins per account", () => {
     expect(unknown).toEqual(known);
   });
 
-  // Regression: the login used to look at the per-account counter (`peek`) before the PBKDF2
-  // check and count the failure (`hit`) only afterwards, so concurrent guesses all passed the look
-  // before any was counted (20 guesses against a limit of 5 got 20 checks). The attempt is now
-  // counted atomically before deriving, and given back when the password is right.
-  it("the limit holds under concurrency: 20 simultaneous wrong guesses get at most 5 password checks", async () => {
-    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: "5 / 1 h" });
+  // Each attempt is counted atomically before deriving, and given back when the password is
+  // right: concurrent guesses cannot all pass a look at the counter before any is counted.
+  it("the limit holds under concurrency: 20 simultaneous wrong guesses from one group get at most 5 password checks", async () => {
+    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "5 / 1 h" });
     const u = await register(a.fetch);
     const before = a.hashing.counts.verify;
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => loginAs(a.fetch, u.email, "guess number " + i, uniqueIp())));
+    const ip = uniqueIp();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => loginAs(a.fetch, u.email, "guess number " + i, ip)));
     const checked = a.hashing.counts.verify - before;
     const statuses = results.map((r) => r.status).sort();
     console.log(`[rate-limits] 20 concurrent guesses, limit 5: ${checked} password checks, statuses ${JSON.stringify(statuses)}`);
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
     expect(checked).toBeLessThanOrEqual(5);
   });
+});
 
-  it("at the real default (100 / 1 h): the 101st failure within the hour is blocked", { timeout: 60_000 }, async () => {
-    // The suite's bindings raise every limit; `undefined` puts this one back to its default.
-    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: undefined });
+describe("attack: locking the owner out with wrong passwords from many addresses", () => {
+  // Tight figures so the test runs in seconds: 5 failures per account, 4 per (account, group),
+  // then 1 per (account, group) while the account is under attack.
+  const tight = { RATE_LIMIT_LOGIN_ACCOUNT: "5 / 1 h", RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "4 / 1 h", RATE_LIMIT_LOGIN_UNDER_ATTACK: "1 / 1 h" };
+
+  for (const role of ["user", "admin"] as const) {
+    it(`${role}: after 12 address groups × 4 wrong guesses, the owner's right password from a fresh group still works; guessing stayed bounded`, async () => {
+      const a = await app(tight);
+      const email = uniqueEmail(role);
+      await a.deps.accounts.create({ email, passwordHash: await a.deps.passwords.hash(PASSWORD), roles: role === "admin" ? ["admin"] : [] });
+      const groups = Array.from({ length: 12 }, uniqueIp);
+      const before = a.hashing.counts.verify;
+      const statuses = await Promise.all(
+        groups.map(async (ip) => {
+          const out: number[] = [];
+          for (let i = 0; i < 4; i++) out.push((await loginAs(a.fetch, email, `guess ${ip} ${i}`, ip)).status);
+          return out;
+        }),
+      );
+      const checks = a.hashing.counts.verify - before;
+      const wrong = statuses.flat().filter((s) => s === 401).length;
+      console.log(`[lockout] 48 guesses from 12 groups: ${wrong} password checks (bound 5 + 12 × 1 = 17)`);
+      // Bounded: the account-wide budget, then one guess per address group.
+      expect(wrong).toBe(checks);
+      expect(wrong).toBeLessThanOrEqual(5 + 12 * 1);
+      for (const s of statuses) expect(s.filter((x) => x === 401).length).toBeLessThanOrEqual(4);
+      // Every guess beyond the bound was refused without a derivation.
+      expect(statuses.flat().filter((s) => s === 429).length).toBe(48 - wrong);
+      // The owner, from an address group the attacker never used (IPv6 and IPv4): let in.
+      expect((await loginAs(a.fetch, email, PASSWORD, uniqueIp())).status).toBe(200);
+      expect((await loginAs(a.fetch, email, PASSWORD, `198.51.100.${1 + (crypto.getRandomValues(new Uint8Array(1))[0]! % 250)}`)).status).toBe(200);
+      // …and one typo from a fresh group is still answered 401, not a wall; the second is the slowdown.
+      const typoIp = uniqueIp();
+      expect((await loginAs(a.fetch, email, "a typo in it", typoIp)).status).toBe(401);
+      expect429(await loginAs(a.fetch, email, "another typo", typoIp), 3600);
+    });
+  }
+
+  it("at the real defaults (100 / 1 h per account, 10 / 15 m per group, then 3 / 1 h): the owner still gets in", { timeout: 90_000 }, async () => {
+    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: undefined, RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: undefined, RATE_LIMIT_LOGIN_UNDER_ATTACK: undefined });
     expect(a.deps.config.rateLimits.loginPerAccount).toEqual({ limit: 100, windowMs: 3_600_000 });
+    expect(a.deps.config.rateLimits.loginPerAccountAddress).toEqual({ limit: 10, windowMs: 900_000 });
+    expect(a.deps.config.rateLimits.loginUnderAttack).toEqual({ limit: 3, windowMs: 3_600_000 });
     const u = await register(a.fetch);
-    const ip = uniqueIp();
     const started = Date.now();
-    // 100 real failures (PBKDF2 at 100,000 iterations each, ~30-60 ms), four at a time.
-    const statuses: number[] = [];
-    for (let i = 0; i < 100; i += 4) {
-      const batch = await Promise.all([0, 1, 2, 3].map((j) => loginAs(a.fetch, u.email, `wrong password ${i + j}`, ip)));
-      statuses.push(...batch.map((r) => r.status));
-    }
-    console.log(`[rate-limits] 100 failed logins at the default limit took ${Date.now() - started} ms`);
-    expect(statuses).toEqual(Array(100).fill(401));
-    expect(a.hashing.counts.verify).toBe(100);
-    expect429(await loginAs(a.fetch, u.email, "wrong password 101", ip), 3600);
-    expect429(await loginAs(a.fetch, u.email, PASSWORD, uniqueIp()), 3600);
-    expect(a.hashing.counts.verify).toBe(100);
+    // 10 groups × 10 failures = the account-wide 100 (PBKDF2 at 100,000 iterations each), then
+    // each group tries 4 more: 3 are checked (under attack), the 4th is refused.
+    const perGroup = await Promise.all(
+      Array.from({ length: 10 }, uniqueIp).map(async (ip) => {
+        const out: number[] = [];
+        for (let i = 0; i < 14; i++) out.push((await loginAs(a.fetch, u.email, `wrong ${ip} ${i}`, ip)).status);
+        return out;
+      }),
+    );
+    console.log(`[lockout] 140 guesses at the default limits took ${Date.now() - started} ms; ${a.hashing.counts.verify} checks`);
+    for (const s of perGroup) expect(s.filter((x) => x === 401).length).toBeLessThanOrEqual(10);
+    expect(a.hashing.counts.verify).toBeLessThanOrEqual(100 + 10 * 3);
+    expect((await loginAs(a.fetch, u.email, PASSWORD, uniqueIp())).status).toBe(200);
   });
 });
 
@@ -173,7 +202,7 @@ describe("registrations per IP", () => {
 
 describe("windows", () => {
   it("a lock lifts by itself within two windows (sliding window)", { timeout: 20_000 }, async () => {
-    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT: "3 / 2 s" });
+    const a = await app({ RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "3 / 2 s" });
     const u = await register(a.fetch);
     const ip = uniqueIp();
     // The limiter's windows are aligned to multiples of 2 s: start just after a boundary, so the

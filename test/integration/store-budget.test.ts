@@ -14,8 +14,8 @@ let uncached: Fetch;
 beforeAll(async () => {
   store = await privateStore();
   const binding = { UPSTASH_REDIS_REST_URL: store.url, UPSTASH_REDIS_REST_TOKEN: store.token };
-  cached = (await testApp({ ...binding, SESSION_CACHE_TTL: "5 s" })).fetch;
-  uncached = (await testApp({ ...binding, SESSION_CACHE_TTL: "0" })).fetch;
+  cached = (await testApp({ ...binding, SESSION_CACHE_TTL: "5 s", SERVER_TIMING: "on" })).fetch;
+  uncached = (await testApp({ ...binding, SESSION_CACHE_TTL: "0", SERVER_TIMING: "on" })).fetch;
 });
 afterAll(() => store?.close());
 

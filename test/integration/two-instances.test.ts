@@ -16,8 +16,8 @@ const MARGIN_MS = 250;
 const POLL_MS = 10;
 
 async function pair(ttl: string) {
-  const a = (await testApp({ SESSION_CACHE_TTL: ttl })).fetch;
-  const b = (await testApp({ SESSION_CACHE_TTL: ttl })).fetch;
+  const a = (await testApp({ SESSION_CACHE_TTL: ttl, SERVER_TIMING: "on" })).fetch;
+  const b = (await testApp({ SESSION_CACHE_TTL: ttl, SERVER_TIMING: "on" })).fetch;
   return { a, b };
 }
 

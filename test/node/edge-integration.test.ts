@@ -99,11 +99,14 @@ describe("gateway", () => {
     expect(seen.headers["x-session-id"]).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(seen.headers.authorization).toBeUndefined();
     expect(JSON.stringify(seen)).not.toContain(a.token);
-    expect(verifyAssertion(seen.headers, "GET", "/app/data", ASSERTION_KEY)).toEqual({ user: a.user.id, roles: [], sessionId: seen.headers["x-session-id"] });
-    // The assertion is bound to the key, the route and a short lifetime.
-    expect(verifyAssertion(seen.headers, "GET", "/app/data", "another key")).toBeNull();
-    expect(verifyAssertion(seen.headers, "POST", "/app/data", ASSERTION_KEY)).toBeNull();
-    expect(verifyAssertion(seen.headers, "GET", "/app/data", ASSERTION_KEY, Date.now() + 61_000)).toBeNull();
+    const expected = { method: "GET", target: "/app/data?x=1&y=two", audience: origin.url, key: ASSERTION_KEY };
+    expect(verifyAssertion(seen.headers, expected)).toMatchObject({ user: a.user.id, roles: [], sessionId: seen.headers["x-session-id"] });
+    // The assertion is bound to the key, the method, the path and query, the audience and ≈ 10 s.
+    expect(verifyAssertion(seen.headers, { ...expected, key: "another key" })).toBeNull();
+    expect(verifyAssertion(seen.headers, { ...expected, method: "POST" })).toBeNull();
+    expect(verifyAssertion(seen.headers, { ...expected, target: "/app/data?x=2&y=two" })).toBeNull();
+    expect(verifyAssertion(seen.headers, { ...expected, audience: "http://127.0.0.1:1" })).toBeNull();
+    expect(verifyAssertion(seen.headers, { ...expected, nowMs: Date.now() + 11_000 })).toBeNull();
   });
 
   it("strips client-supplied X-Session-* headers", async () => {
@@ -113,7 +116,7 @@ describe("gateway", () => {
     expect(seen.headers["x-session-user"]).toBe(a.user.id);
     expect(seen.headers["x-session-roles"]).toBe("");
     expect(seen.headers["x-session-other"]).toBeUndefined();
-    expect(verifyAssertion(seen.headers, "GET", "/app/spoof", ASSERTION_KEY)).not.toBeNull();
+    expect(verifyAssertion(seen.headers, { method: "GET", target: "/app/spoof", audience: origin.url, key: ASSERTION_KEY })).not.toBeNull();
   });
 
   it("passes method, body and status codes through", async () => {
@@ -272,6 +275,191 @@ describe("gateway with the session cookie", () => {
     expect(res.status).toBe(401);
     expect(res.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}=;`) && /Max-Age=0/.test(c))).toBe(true);
     expect(hits("/app/cookie-forged")).toBe(before);
+  });
+});
+
+/** Sends a request with exactly these headers (undici refuses some, e.g. Connection). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers, timeout: 10_000 });
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("timeout", () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Opens a relayed socket with extra handshake headers; resolves with the origin's hello. */
+async function relayedHello(url: string, protocols: string[], headers: Record<string, string>): Promise<any> {
+  const ws = new WebSocket(url, protocols, { headers: { Origin: APP_ORIGIN, ...headers } });
+  try {
+    return await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("no origin hello within 5 s")), 5000);
+      ws.once("message", (d) => {
+        clearTimeout(t);
+        resolve(JSON.parse(d.toString()));
+      });
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  } finally {
+    ws.terminate();
+  }
+}
+
+/** A raw WebSocket handshake with exactly these headers; resolves with the first text frame, parsed. */
+function rawUpgradeHello(url: string, headers: Record<string, string>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers: { Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": randomBytes(16).toString("base64"), ...headers }, timeout: 10_000 });
+    req.on("response", (res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    req.on("upgrade", (_res, socket, head) => {
+      let buf = head;
+      const onData = (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length < 2) return;
+        // Server frames are unmasked: FIN+text, then a 7-bit, 16-bit or 64-bit length.
+        let len = buf[1]! & 0x7f;
+        let offset = 2;
+        if (len === 126) {
+          if (buf.length < 4) return;
+          len = buf.readUInt16BE(2);
+          offset = 4;
+        } else if (len === 127) {
+          if (buf.length < 10) return;
+          len = Number(buf.readBigUInt64BE(2));
+          offset = 10;
+        }
+        if (buf.length < offset + len) return;
+        socket.destroy();
+        resolve(JSON.parse(buf.subarray(offset, offset + len).toString("utf8")));
+      };
+      socket.on("data", onData);
+      onData(Buffer.alloc(0));
+    });
+    req.on("timeout", () => req.destroy(new Error("upgrade timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Identity header spellings an origin on a CGI-style stack maps onto X-Session-*. */
+const IDENTITY_SPOOF: Record<string, string> = {
+  X_Session_User: "admin",
+  X_Session_Roles: "admin",
+  "X-Session_User": "admin",
+  "X_Session-Roles": "admin",
+  "X-SESSION-USER": "admin",
+  "x-session-roles": "admin",
+  "X-Session-Assertion": "v2.9999999999.AAAAAAAAAAAAAAAAAAAAAA.forged",
+  "X-Sessionuser": "admin",
+};
+
+/** Proxy claims an origin behind a trusting proxy would act on. */
+const PROXY_SPOOF: Record<string, string> = {
+  Forwarded: "for=10.0.0.1;host=intranet;proto=https",
+  "X-Forwarded-For": "10.0.0.1",
+  "X-Forwarded-Host": "intranet.example",
+  "X-Forwarded-Proto": "https",
+  "X-Forwarded-Prefix": "/admin",
+  "X-Real-IP": "10.0.0.1",
+  "X-Original-URL": "/admin/delete-everything",
+  "X-Rewrite-URL": "/admin/delete-everything",
+  "Remote-User": "admin",
+  "X-Remote-User": "admin",
+  "X-HTTP-Method-Override": "DELETE",
+  "Proxy-Connection": "keep-alive",
+  "X-Drop-Me": "named in Connection",
+  "X-Client-IP": "10.0.0.1",
+  "True-Client-IP": "10.0.0.1",
+  "CF-Connecting-IP": "203.0.113.9",
+};
+
+const SPOOFED = { ...IDENTITY_SPOOF, ...PROXY_SPOOF };
+
+/** What the origin must never see: every header name it received, checked against the attack. */
+function expectClean(received: Record<string, unknown>, userId: string, what: string) {
+  const names = Object.keys(received).map((n) => n.toLowerCase());
+  expect(names.filter((n) => n.includes("_")), `${what}: names with _`).toEqual([]);
+  expect(names.filter((n) => n.replace(/[-_]/g, "").startsWith("xsession")).sort(), `${what}: identity headers`).toEqual(["x-session-assertion", "x-session-id", "x-session-roles", "x-session-user"]);
+  for (const n of ["x-original-url", "x-rewrite-url", "remote-user", "x-remote-user", "x-http-method-override", "proxy-connection", "x-drop-me", "x-client-ip", "true-client-ip", "x-forwarded-prefix"]) {
+    expect(names, `${what}: ${n}`).not.toContain(n);
+  }
+  expect(received["x-session-user"], what).toBe(userId);
+  expect(received["x-session-roles"], what).toBe("");
+  // The forwarding headers are the gateway's own, from what it saw (CF-Connecting-IP).
+  expect(received["x-forwarded-for"], what).toBe("203.0.113.9");
+  expect(received["x-real-ip"], what).toBe("203.0.113.9");
+  expect(String(received["forwarded"]), what).toMatch(/^for=203\.0\.113\.9;host="127\.0\.0\.1:\d+";proto=http$/);
+  expect(String(received["x-forwarded-host"]), what).toMatch(/^127\.0\.0\.1:\d+$/);
+  expect(received["x-forwarded-proto"], what).toBe("http");
+}
+
+describe("attack: identity headers with underscores or other spellings reach the origin", () => {
+  it("plain HTTP: only the gateway's X-Session-* arrive, under their one spelling", async () => {
+    const a = await register();
+    const r = await rawGet(`${base}/app/hygiene`, { Authorization: `Bearer ${a.token}`, Connection: "keep-alive, X-Drop-Me", ...SPOOFED });
+    expect(r.status).toBe(200);
+    const seen = JSON.parse(r.body) as { headers: Record<string, string> };
+    expectClean(seen.headers, a.user.id, "http");
+    expect(verifyAssertion(seen.headers, { method: "GET", target: "/app/hygiene", audience: origin.url, key: ASSERTION_KEY })).not.toBeNull();
+  });
+
+  it("WebSocket upgrade: the same, on the relayed handshake", async () => {
+    const a = await register();
+    // A raw handshake: the ws client writes its own Connection header over ours.
+    const hello = await rawUpgradeHello(`${base}/live`, { ...SPOOFED, Connection: "Upgrade, X-Drop-Me", Origin: APP_ORIGIN, "Sec-WebSocket-Protocol": `session, ${await wsTicket(a.token)}` });
+    expect(hello.type).toBe("origin-hello");
+    expectClean(hello.headers, a.user.id, "ws");
+  });
+});
+
+describe("attack: client-supplied proxy headers and Connection-named headers reach the origin", () => {
+  it("Forwarded, X-Forwarded-*, X-Real-IP, X-Original-URL, Remote-User, Proxy-Connection and Connection-named headers are the gateway's or absent", async () => {
+    const a = await register();
+    const r = await rawGet(`${base}/app/proxy-claims?q=1`, { Authorization: `Bearer ${a.token}`, Connection: "X-Drop-Me, Keep-Alive", ...PROXY_SPOOF });
+    const seen = JSON.parse(r.body) as { headers: Record<string, string>; method: string; path: string };
+    expect(seen.method).toBe("GET");
+    expect(seen.path).toBe("/app/proxy-claims");
+    expectClean(seen.headers, a.user.id, "proxy claims");
+  });
+});
+
+describe("attack: a captured assertion replayed on another query", () => {
+  it("the origin's verifier refuses GET /app/orders?id=1 headers for ?id=2&delete=1", async () => {
+    const a = await register();
+    const res = await fetch(`${base}/app/orders?id=1`, { headers: { Authorization: `Bearer ${a.token}` } });
+    const seen = (await res.json()) as { headers: Record<string, string>; query: string };
+    const ok = { method: "GET", target: "/app/orders?id=1", audience: origin.url, key: ASSERTION_KEY };
+    const claims = verifyAssertion(seen.headers, ok);
+    expect(claims).not.toBeNull();
+    expect(claims!.expiresAt * 1000 - Date.now()).toBeLessThanOrEqual(10_000);
+    expect(verifyAssertion(seen.headers, { ...ok, target: "/app/orders?id=2&delete=1" })).toBeNull();
+    expect(verifyAssertion({ ...seen.headers, "x-session-assertion": `${seen.headers["x-session-assertion"]}.junk` }, ok)).toBeNull();
+  });
+});
+
+describe("attack: the spent WebSocket ticket forwarded to the origin in ?token=", () => {
+  it("the relayed URL keeps the other parameters and drops token", async () => {
+    const a = await register();
+    const ticket = await wsTicket(a.token);
+    const hello = await relayedHello(`${base.replace("http", "ws")}/live?room=7&token=${ticket}&x=a%20b`, [], {});
+    expect(hello.path).toBe("/live?room=7&x=a%20b");
+    expect(JSON.stringify(hello)).not.toContain(ticket);
+    expect(verifyAssertion(hello.headers, { method: "GET", target: hello.path, audience: origin.url, key: ASSERTION_KEY })).not.toBeNull();
+  });
+});
+
+describe("attack: an authenticated proxied response stored by a shared cache", () => {
+  it("no-store unless the origin chose a policy itself", async () => {
+    const a = await register();
+    const plain = await fetch(`${base}/app/personal`, { headers: { Authorization: `Bearer ${a.token}` } });
+    expect(plain.headers.get("cache-control")).toBe("no-store");
+    const chosen = await fetch(`${base}/cacheable`, { headers: { Authorization: `Bearer ${a.token}` } });
+    expect(chosen.headers.get("cache-control")).toBe("public, max-age=60");
   });
 });
 

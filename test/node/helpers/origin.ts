@@ -1,7 +1,7 @@
 /**
  * A real Node origin on loopback for the gateway tests: echoes what it received (method, path,
  * query, headers, body) as JSON, answers chosen statuses, streams, and speaks WebSocket (echo,
- * plus a first message describing the upgrade request's identity headers).
+ * plus a first message describing the upgrade request: its target and every header received).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,6 +38,11 @@ export async function startOrigin(): Promise<Origin> {
       res.end(JSON.stringify({ status: Number(status[1]) }));
       return;
     }
+    if (url.pathname === "/cacheable") {
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=60" });
+      res.end(JSON.stringify(entry));
+      return;
+    }
     if (url.pathname === "/stream") {
       // text/event-stream, as a streaming origin sends: the edge (and Miniflare, which emulates
       // it) gzips compressible types such as text/plain, and its encoder holds small chunks back.
@@ -51,7 +56,7 @@ export async function startOrigin(): Promise<Origin> {
   });
   const wss = new WebSocketServer({ server });
   wss.on("connection", (socket, req) => {
-    socket.send(JSON.stringify({ type: "origin-hello", user: req.headers["x-session-user"] ?? null, assertion: Boolean(req.headers["x-session-assertion"]), path: req.url, cookie: req.headers.cookie ?? null }));
+    socket.send(JSON.stringify({ type: "origin-hello", user: req.headers["x-session-user"] ?? null, assertion: Boolean(req.headers["x-session-assertion"]), path: req.url, cookie: req.headers.cookie ?? null, headers: req.headers }));
     socket.on("message", (data) => socket.send(JSON.stringify({ type: "origin-echo", data: data.toString() })));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
