@@ -28,6 +28,9 @@ export interface Env {
   WS_QUERY_SESSION_TOKEN?: string;
   WS_RECHECK_INTERVAL?: string;
   WS_TICKET_TTL?: string;
+  WS_MAX_SOCKETS_PER_SESSION?: string;
+  WS_MAX_SOCKETS_PER_USER?: string;
+  WS_MAX_MESSAGE_BYTES?: string;
   RATE_LIMIT_LOGIN_ACCOUNT?: string;
   RATE_LIMIT_LOGIN_IP?: string;
   RATE_LIMIT_REGISTER_IP?: string;
@@ -38,6 +41,10 @@ export interface Env {
   REQUEST_LOG?: string;
   SERVER_TIMING?: string;
   ASSETS?: Fetcher;
+  /** The demo room objects behind `/ws` (src/realtime/room.ts). */
+  ROOMS?: DurableObjectNamespace<import("./realtime/room.js").RealtimeRoom>;
+  /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */
+  USER_SOCKETS?: DurableObjectNamespace<import("./realtime/user-sockets.js").UserSockets>;
 }
 
 export type Environment = "development" | "test" | "production";
@@ -60,7 +67,16 @@ export interface Config {
   policy: SessionPolicy;
   cacheTtlMs: number;
   corsOrigins: string[];
-  ws: { allowedOrigins: string[]; querySessionToken: boolean; recheckIntervalMs: number; ticketTtlMs: number };
+  ws: {
+    allowedOrigins: string[];
+    querySessionToken: boolean;
+    /** The safety-net re-check of live sockets (the push is the primary path; docs/REALTIME.md). */
+    recheckIntervalMs: number;
+    ticketTtlMs: number;
+    maxSocketsPerSession: number;
+    maxSocketsPerUser: number;
+    maxMessageBytes: number;
+  };
   rateLimits: { loginPerAccount: RateLimitRule; loginPerIp: RateLimitRule; registerPerIp: RateLimitRule };
   gateway: { originUrl: string; paths: string[]; assertionKey: string; forwardAuthorization: boolean } | null;
   /** One JSON line per request on stdout. */
@@ -198,6 +214,9 @@ export function loadConfig(env: Env): ConfigResult {
       querySessionToken: wsQuery === "allow",
       recheckIntervalMs: duration("WS_RECHECK_INTERVAL", DEFAULTS.wsRecheckInterval, 100),
       ticketTtlMs: Math.min(duration("WS_TICKET_TTL", DEFAULTS.wsTicketTtl, 1000), MAX_TICKET_TTL_MS),
+      maxSocketsPerSession: integer("WS_MAX_SOCKETS_PER_SESSION", DEFAULTS.wsMaxSocketsPerSession, 1, 1000),
+      maxSocketsPerUser: integer("WS_MAX_SOCKETS_PER_USER", DEFAULTS.wsMaxSocketsPerUser, 1, 10_000),
+      maxMessageBytes: integer("WS_MAX_MESSAGE_BYTES", DEFAULTS.wsMaxMessageBytes, 16, 1_048_576),
     },
     rateLimits: {
       loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),

@@ -6,14 +6,24 @@ import type { RateLimits } from "./auth/rate-limits.js";
 import type { Config, Env } from "./config.js";
 import type { SessionVariables } from "./credentials/session-auth.js";
 import type { SocketRegistry } from "./ws/registry.js";
+import type { UserSocketsNamespace } from "./realtime/gate.js";
+import type { RealtimeRoom } from "./realtime/room.js";
 
 export interface Deps extends SessionCore {
   config: Config;
   accounts: AccountStore;
   passwords: PasswordHasher;
   rateLimits: RateLimits;
-  /** This isolate's live sockets, closed at once when their session ends here. */
+  /** This isolate's gateway-relayed sockets, closed at once when their session ends here. */
   sockets: SocketRegistry;
+  /** The Durable Objects behind `/ws` (null: the bindings are missing, `/ws` answers 503). */
+  realtime: RealtimeBindings | null;
+}
+
+/** The namespaces of the real-time layer, from wrangler.toml's bindings (docs/REALTIME.md). */
+export interface RealtimeBindings {
+  rooms: DurableObjectNamespace<RealtimeRoom>;
+  users: UserSocketsNamespace;
 }
 
 /** Route factories receive `Deps`; the context carries only per-request values. */
