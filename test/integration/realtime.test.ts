@@ -10,6 +10,7 @@ import type { Env } from "../../src/config.js";
 import { sessionTag, socketTag, userTag, type SocketIdentity } from "../../src/realtime/identity.js";
 import { RealtimeRoom } from "../../src/realtime/room.js";
 import { UserSockets } from "../../src/realtime/user-sockets.js";
+import type { UpstashStore } from "../../src/store/redis.js";
 import { testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, uniqueEmail, worker, type Fetch } from "../helpers/http.js";
 import { open, ticketFor, upgrade, within, type OpenSocket } from "../helpers/ws.js";
@@ -412,7 +413,8 @@ describe("the object's alarm: expiry and the safety-net re-check", () => {
     const s = await join(a.token, r, app.fetch);
     await s.next();
     const session = (await call("/auth/session", { token: a.token }, app.fetch)).json.session;
-    await app.deps.store.del(app.deps.keys.session(session.id));
+    // A direct DEL through the store's own client: no manager, so no push.
+    await (app.deps.store as UpstashStore).redis.del(app.deps.keys.session(session.id));
     // The alarm due at the safety-net interval, run now.
     expect(await runDurableObjectAlarm(roomStub(r))).toBe(true);
     expect(await within(s.closed, 2000, "close by the re-check")).toEqual({ code: 4401, reason: "session_ended" });
