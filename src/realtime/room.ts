@@ -8,7 +8,8 @@
  *   → {type:"hello", user, room, presence}   to a socket that joined
  *   → {type:"presence", users}               to everyone else when someone joins or leaves
  *   ← any text                               broadcast to everyone as {type:"message", from, data}
- * A message over the size limit closes the sender with 1009; binary frames with 1003.
+ * A message over the size limit closes the sender with 1009; binary frames with 1003. The text
+ * frame "ping" is answered "pong" by the runtime (the object is not woken).
  */
 import { DurableObject } from "cloudflare:workers";
 import { appFor } from "../app-for.js";
@@ -20,11 +21,23 @@ import { recheckReader } from "./store-read.js";
 
 /** The namespace binding of this class in wrangler.toml. */
 export const ROOMS_BINDING = "ROOMS";
+/** Reserved frames: answered by the runtime, never broadcast. */
+export const PING = "ping";
+export const PONG = "pong";
 
 const json = (status: number, body: Record<string, unknown>) => Response.json(body, { status });
 
 export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   private readonly ended = new RecentlyEnded();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // "ping" → "pong" without waking the object: keep-alives cost nothing. It also works around a
+    // local workerd behaviour (docs/REALTIME.md): a socket that never sent a frame keeps its TCP
+    // connection open after a close made from an RPC or alarm, and browsers report the close
+    // only after their own timeout (about 2 s in Chromium); the demo client pings once on open.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
 
   private async deps() {
     const built = await appFor(this.env);

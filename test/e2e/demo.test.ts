@@ -24,8 +24,12 @@ const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DEMO = DEMO_USERS.find((u) => u.roles.length === 0)!;
-/** The worker's re-check of live sockets, shortened so a revocation in another isolate shows fast. */
-const WS_RECHECK = "1 s";
+const ADMIN = DEMO_USERS.find((u) => u.roles.includes("admin"))!;
+/**
+ * The rooms' safety-net re-check, left at its default: every close below must come from the
+ * revocation push, not from a re-check.
+ */
+const WS_RECHECK = "30 s";
 /** The README's screenshot is rewritten only on request (UPDATE_SCREENSHOT=1); otherwise .tmp/ (git-ignored). */
 const UPDATE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1";
 const SCREENSHOT = join(ROOT, UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png");
@@ -96,7 +100,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     wrangler.stderr?.on("data", keep);
 
     await waitForHealth(base, wrangler, () => wranglerOutput, 90_000);
-    await addUser({ url: store.url, token: store.token, pepper, prefix: storePrefix }, DEMO.email, DEMO.password, DEMO.roles);
+    for (const u of [DEMO, ADMIN]) await addUser({ url: store.url, token: store.token, pepper, prefix: storePrefix }, u.email, u.password, u.roles);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -143,17 +147,19 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     await bounded(context.close(), 5_000);
   }
 
-  /** Signs in through the form (prefilled with the demo user); returns the token the worker issued. */
-  async function signIn(page: Page): Promise<string> {
+  /** Signs in through the form (prefilled with the demo user, or as `as`); returns the token the worker issued. */
+  async function signIn(page: Page, as: { email: string; password: string } = DEMO): Promise<string> {
     await page.goto(base + "/");
     await page.locator("#signin-view").waitFor({ state: "visible" });
+    await page.locator("#email").fill(as.email);
+    await page.locator("#password").fill(as.password);
     const loginResponse = page.waitForResponse((r) => r.url() === `${base}/auth/login` && r.request().method() === "POST");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     const res = await loginResponse;
     expect(res.status()).toBe(200);
     const token = ((await res.json()) as { token: string }).token;
     await page.locator("#app-view").waitFor({ state: "visible" });
-    await expect.poll(() => page.locator("#me-email").textContent()).toBe(DEMO.email);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(as.email);
     return token;
   }
 
@@ -212,12 +218,12 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     }
   });
 
-  it("WebSocket round trip: hello, then the echo of what was sent; the ticket is not in the URL", async () => {
+  it("WebSocket round trip: the room's hello, then what was sent relayed back; the ticket is not in the URL", async () => {
     const { context, page, errors } = await newPage();
     try {
       const token = await signIn(page);
       const ws = await connectSocket(page);
-      expect(ws.url()).toBe(`${base.replace("http:", "ws:")}/ws`);
+      expect(ws.url()).toBe(`${base.replace("http:", "ws:")}/ws?room=lobby`);
       expect(ws.url()).not.toContain(token);
       await expect(page.locator("#ws-status").textContent()).resolves.toContain("session");
       await expect.poll(() => page.locator("#ws-messages .msg-in").first().textContent()).toContain(`"type":"hello"`);
@@ -227,7 +233,8 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       await page.getByRole("button", { name: "Send", exact: true }).click();
       await expect
         .poll(() => page.locator("#ws-messages .msg-in").allTextContents())
-        .toContainEqual(expect.stringContaining(`{"type":"echo","data":"hello from chromium"}`));
+        .toContainEqual(expect.stringContaining(`"data":"hello from chromium"`));
+      await expect(page.locator("#ws-presence").textContent()).resolves.toContain(`${DEMO.email} (you)`);
       expect(errors).toEqual([]);
     } finally {
       await close(context);
@@ -271,7 +278,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       expect((await revoked).status()).toBe(204);
       await second.page.locator(`#sessions tr[data-session-id="${firstId}"]`).waitFor({ state: "detached" });
 
-      // The first device: the socket closes within the re-check interval (plus slack) …
+      // The first device: the push closes its socket (the re-check is 30 s away) …
       await expect.poll(() => first.page.locator("#ws-status").textContent(), { timeout: 5_000, interval: 100 }).toContain("4401");
       // … and its next API call lands on the sign-in view.
       await first.page.getByRole("button", { name: "Call the API again" }).click();
@@ -284,6 +291,63 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     } finally {
       await close(first.context);
       await close(second.context);
+    }
+  });
+
+  it("sign out everywhere on device 2: device 1's socket closes with 4401 at once and its page says so", async () => {
+    const first = await newPage();
+    const second = await newPage();
+    try {
+      await signIn(first.page);
+      await connectSocket(first.page);
+      await signIn(second.page);
+      const revoked = second.page.waitForResponse((r) => r.url() === `${base}/auth/sessions/revoke-others` && r.request().method() === "POST");
+      await second.page.getByRole("button", { name: "Sign out everywhere" }).click();
+      expect((await revoked).status()).toBe(200);
+      const since = Date.now();
+      // The rooms' re-check is 30 s away: only the push closes it this fast.
+      await expect.poll(() => first.page.locator("#ws-status").textContent(), { timeout: 3_000, interval: 50 }).toContain("4401 session_ended");
+      const ms = Date.now() - since;
+      await expect(first.page.locator("#ws-notice").isVisible()).resolves.toBe(true);
+      await expect(first.page.locator("#ws-notice").textContent()).resolves.toContain("Your session has ended");
+      console.log(`[e2e] sign out everywhere on device 2 → device 1 shows 4401 after ${ms} ms (page poll every 50 ms)`);
+      await second.page.locator("#signin-view").waitFor({ state: "visible" });
+    } finally {
+      await close(first.context);
+      await close(second.context);
+    }
+  });
+
+  it("the admin disables B: B's socket closes with 4401 and A sees B leave the room", async () => {
+    const b = { email: `b-${randomBytes(4).toString("hex")}@example.test`, password: "b-password-for-e2e" };
+    const reg = await fetch(`${base}/auth/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b), signal: AbortSignal.timeout(10_000) });
+    expect(reg.status).toBe(201);
+    const a = await newPage();
+    const bPage = await newPage();
+    try {
+      await signIn(a.page);
+      await connectSocket(a.page);
+      await signIn(bPage.page, b);
+      await connectSocket(bPage.page);
+      const bId = (await bPage.page.locator("#me-id").textContent())!;
+      // A sees B arrive; B sees both.
+      await expect.poll(() => a.page.locator(`#ws-presence .person[data-user-id="${bId}"]`).count(), { timeout: 5_000 }).toBe(1);
+      await expect(bPage.page.locator("#ws-presence").textContent()).resolves.toContain(DEMO.email);
+
+      const login = await fetch(`${base}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }), signal: AbortSignal.timeout(10_000) });
+      const adminToken = ((await login.json()) as { token: string }).token;
+      const disabled = await fetch(`${base}/admin/users/${encodeURIComponent(bId)}/disable`, { method: "POST", headers: { Authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(10_000) });
+      expect(disabled.status).toBe(200);
+      expect(((await disabled.json()) as { revoked: number }).revoked).toBeGreaterThanOrEqual(1);
+
+      await expect.poll(() => bPage.page.locator("#ws-status").textContent(), { timeout: 3_000, interval: 50 }).toContain("4401 session_ended");
+      await expect(bPage.page.locator("#ws-notice").textContent()).resolves.toContain("Your session has ended");
+      // The other participant sees the presence update.
+      await expect.poll(() => a.page.locator(`#ws-presence .person[data-user-id="${bId}"]`).count(), { timeout: 3_000, interval: 50 }).toBe(0);
+      await expect(a.page.locator("#ws-status").textContent()).resolves.toContain("open");
+    } finally {
+      await close(a.context);
+      await close(bPage.context);
     }
   });
 

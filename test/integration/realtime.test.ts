@@ -65,6 +65,20 @@ describe("the demo room", () => {
     sa.ws.close();
   });
 
+  it('"ping" is answered "pong" by the runtime and never broadcast', async () => {
+    const r = newRoom();
+    const a = await register();
+    const [s1, s2] = [await join(a.token, r), await join(a.token, r)];
+    await s1.next();
+    await s2.next();
+    const pong = new Promise<string>((resolve) => s1.ws.addEventListener("message", (e) => e.data === "pong" && resolve(e.data as string)));
+    s1.ws.send("ping");
+    expect(await within(pong, 2000, "pong")).toBe("pong");
+    await expect(nextOf(s2, "message", 300)).rejects.toThrow(/no message/);
+    s1.ws.close();
+    s2.ws.close();
+  });
+
   it("another room hears nothing", async () => {
     const [r1, r2] = [newRoom(), newRoom()];
     const a = await register();
