@@ -68,7 +68,7 @@ export async function build(env: Env, overrides: BuildOverrides = {}): Promise<B
     return { ok: false, response: () => Response.json({ error: "misconfigured", message }, { status: 500 }) };
   }
   for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
-  const realtime = env.ROOMS && env.USER_SOCKETS ? { rooms: env.ROOMS, users: env.USER_SOCKETS } : null;
+  const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
   const deps = await buildDeps(loaded.config, { realtime, ...overrides });
   return { ok: true, app: createApp(deps), deps };
 }

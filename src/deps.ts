@@ -16,13 +16,15 @@ export interface Deps extends SessionCore {
   rateLimits: RateLimits;
   /** This isolate's gateway-relayed sockets, closed at once when their session ends here. */
   sockets: SocketRegistry;
-  /** The Durable Objects behind `/ws` (null: the bindings are missing, `/ws` answers 503). */
+  /** The Durable Objects of the real-time layer (null: no USER_SOCKETS binding, no push, `/ws` answers 503). */
   realtime: RealtimeBindings | null;
 }
 
 /** The namespaces of the real-time layer, from wrangler.toml's bindings (docs/REALTIME.md). */
 export interface RealtimeBindings {
-  rooms: DurableObjectNamespace<RealtimeRoom>;
+  /** The demo room behind `/ws` (null in a worker that only hosts objects of its own). */
+  rooms: DurableObjectNamespace<RealtimeRoom> | null;
+  /** Where revocations are pushed: required for any real-time use. */
   users: UserSocketsNamespace;
 }
 

@@ -48,14 +48,21 @@ export interface Cluster {
   dispose(): Promise<void>;
 }
 
-let bundled: Promise<string> | null = null;
+const bundled = new Map<string, Promise<string>>();
 
 /** Bundles the probe worker once per process into .tmp/ (Miniflare wants it under the working directory). */
 export function bundleProbeWorker(): Promise<string> {
-  bundled ??= (async () => {
-    const outfile = path.join(ROOT, ".tmp", "realtime-probe", "index.js");
+  return bundleWorkerEntry("bench/realtime/probe-worker.ts", "realtime-probe");
+}
+
+/** Bundles a worker entry (relative to the repository) with esbuild, once per process, into .tmp/<name>/index.js. */
+export function bundleWorkerEntry(entry: string, name: string): Promise<string> {
+  let p = bundled.get(entry);
+  if (p) return p;
+  p = (async () => {
+    const outfile = path.join(ROOT, ".tmp", name, "index.js");
     await esbuild({
-      entryPoints: [path.join(ROOT, "bench", "realtime", "probe-worker.ts")],
+      entryPoints: [path.join(ROOT, entry)],
       outfile,
       bundle: true,
       minify: true,
@@ -69,7 +76,8 @@ export function bundleProbeWorker(): Promise<string> {
     });
     return outfile;
   })();
-  return bundled;
+  bundled.set(entry, p);
+  return p;
 }
 
 const BROKEN_OBJECTS = `

@@ -17,6 +17,7 @@ import type { Env } from "../config.js";
 import { refusalResponse } from "../http/responses.js";
 import { acceptVerified, alarmNoLaterThan, closeSessions, identityOf, liveSocketIds, recheckSockets, RecentlyEnded, type VerifiedAttachment } from "./host.js";
 import { CLOSE_MESSAGE_TOO_BIG, CLOSE_SESSION_ENDED, CLOSE_TEXT_ONLY, readIdentity, type SocketHost, type SocketIdentity } from "./identity.js";
+import { releaseSocket } from "./library.js";
 import { recheckReader } from "./store-read.js";
 
 /** The namespace binding of this class in wrangler.toml. */
@@ -138,13 +139,8 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   private async left(ws: WebSocket): Promise<void> {
     const id = identityOf(ws);
     this.broadcast({ type: "presence", users: this.presence(ws) }, ws);
-    if (!id) return;
-    try {
-      await this.env.USER_SOCKETS!.get(this.env.USER_SOCKETS!.idFromName(id.userId)).release([id.socketId]);
-    } catch (error) {
-      // The row goes anyway: at the session's end, or at the next reconciliation at a cap.
-      console.warn(JSON.stringify({ level: "warn", msg: "socket release not recorded", error: String(error) }));
-    }
+    // Unreported, the row goes anyway: at the session's end, or at the next reconciliation at a cap.
+    if (id && this.env.USER_SOCKETS) await releaseSocket(this.env.USER_SOCKETS, id);
   }
 }
 

@@ -21,7 +21,7 @@ export function roomName(c: Context): string {
 
 export async function upgradeToRoom(c: Context, deps: Deps, grant: Authenticated, room: string): Promise<Response> {
   const { realtime, config } = deps;
-  if (!realtime) {
+  if (!realtime?.rooms) {
     console.error(JSON.stringify({ level: "error", msg: "ROOMS / USER_SOCKETS Durable Object bindings are missing (wrangler.toml)" }));
     return realtimeUnavailable();
   }
