@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { bundleWorkerEntry, COMPATIBILITY_DATE } from "../../bench/realtime/cluster.ts";
 import { api, APP_ORIGIN, PASSWORD, registerUser, ticketFor, within } from "../../bench/realtime/client.ts";
 

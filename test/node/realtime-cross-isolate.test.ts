@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { startRealtimeCluster, type Cluster } from "../../bench/realtime/cluster.ts";
 import { api, APP_ORIGIN, loginUser, PASSWORD, openSocket, registerUser, ticketFor, within } from "../../bench/realtime/client.ts";
 
