@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- --quick]`: the benchmark of issue 5.
+ * `npm run bench [-- --quick]`: the benchmark of issue 5, plus the `realtime` section of issue 11.
+ * `npm run bench -- realtime [--quick]` runs the realtime section alone and writes it into the
+ * existing bench/results.json (the other figures are kept as they are).
  *
  * Bundles the worker exactly as it deploys (`wrangler deploy --dry-run`), runs it in workerd
  * through Miniflare on a real loopback port next to its peers (hono/jwt, hono/bearer-auth, and
@@ -25,14 +27,16 @@ import { Miniflare } from "miniflare";
 import { createClient } from "redis";
 import { burst, cannon, median, request, wsUpgrades, type Sample, type WsSample } from "./load.ts";
 import { findEmptyDatabase, measureRedisBytes, sessionMinter, withDatabase, type RedisBytes } from "./sessions.ts";
+import { REALTIME_FULL, REALTIME_QUICK, runRealtime, type RealtimeResult } from "./realtime/scenario.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
-const unknown = args.filter((a) => a !== "--quick");
+const REALTIME_ONLY = args.includes("realtime");
+const unknown = args.filter((a) => a !== "--quick" && a !== "realtime");
 if (unknown.length) {
-  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (only --quick)`);
+  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (only realtime and --quick)`);
   process.exit(2);
 }
 
@@ -204,12 +208,16 @@ function countLines(worker: string, stream: NodeJS.ReadableStream): void {
   });
 }
 
-async function startWorker(name: string, scriptPath: string, bindings: Record<string, string>): Promise<{ url: string }> {
+/** The session worker's Durable Objects (wrangler.toml's bindings), for the `/ws` hand-over. */
+const SESSION_OBJECTS = { ROOMS: { className: "RealtimeRoom", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } };
+
+async function startWorker(name: string, scriptPath: string, bindings: Record<string, string>, durableObjects?: typeof SESSION_OBJECTS): Promise<{ url: string }> {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
     bindings,
+    ...(durableObjects ? { durableObjects } : {}),
     host: "127.0.0.1",
     port: 0,
     cf: false,
@@ -366,12 +374,15 @@ async function main() {
     RATE_LIMIT_LOGIN_ACCOUNT: "1000000 / 1 h",
     // One JSON line per request to stdout would measure the log pipe, not the verifier.
     REQUEST_LOG: "off",
+    // ws-upgrade opens and closes sockets of one session in a closed loop: not the caps' subject.
+    WS_MAX_SOCKETS_PER_SESSION: "1000",
+    WS_MAX_SOCKETS_PER_USER: "10000",
   };
 
   const expressPeer = redisProblem ? null : spawnTs("bench/peers/express-session.ts", [], { REDIS_URL: redisUrl, PREFIX: `${prefix}sess:` });
   const [main, uncached, jwtPeer, bearerPeer, expressInfo] = await Promise.all([
-    startWorker("session", bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "1 s" }),
-    startWorker("uncached", bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "0" }),
+    startWorker("session", bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "1 s" }, SESSION_OBJECTS),
+    startWorker("uncached", bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "0" }, SESSION_OBJECTS),
     startWorker("hono-jwt", jwtScript, { JWT_SECRET: jwtSecret }),
     startWorker("bearer-auth", bearerScript, { BEARER_TOKEN: bearerSecret }),
     expressPeer ? expressPeer.ready : Promise.resolve(null),
@@ -560,6 +571,9 @@ async function main() {
   }
   if (redisBytes.bytesPerSession === null) notes.push(`redisBytesPerSession: ${redisBytes.reason}`);
 
+  // Real time (issue 11): its own pair of entry workers on the same store.
+  const realtime = await realtimeSection({ url: store.url, token: store.token }, store, sessionKeys, base.PASSWORD_PEPPER!, `${prefix}rt:`);
+
   // ---------------------------------------------------------------------------------------------
   // Results.
   const s = summary;
@@ -617,6 +631,7 @@ async function main() {
     bundleBytes: bundle.bytes,
     bundleGzipBytes: bundle.gzipBytes,
     latency25ms,
+    realtime,
     runtimeMessages,
     notes,
     targets: [] as Target[],
@@ -650,6 +665,7 @@ type Results = {
   redisBytes: RedisBytes;
   bundleGzipBytes: number;
   latency25ms: { helloP50: number; hitP50: number; missP50: number; injectedMs: number };
+  realtime?: RealtimeResult;
 };
 
 const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(d));
@@ -687,6 +703,7 @@ function checkTargets(r: Results): Target[] {
   atMost(`+${l.injectedMs} ms store: miss p50 ≤ ${l.injectedMs} ms + hello p50 + 3 ms`, l.missP50, l.injectedMs + l.helloP50 + 3, " ms");
   atMost("Redis ≤ 300 bytes per session", r.redisBytesPerSession, 300, " B", 0, r.redisBytes.reason);
   atMost("bundle ≤ 60 KiB gzipped", r.bundleGzipBytes, BUNDLE_LIMIT, " B", 0);
+  if (r.realtime) out.push(...realtimeTargets(r.realtime));
   // Not one of issue 5's targets, but every figure above assumes it: the worker answered as expected.
   const failing = Object.entries(r.scenarios).filter(([name, sc]) => !name.startsWith("hono-") && name !== "express-session" && sc.unexpected > 0);
   out.push({
@@ -749,6 +766,7 @@ function markdown(r: Results & { runtimeMessages: Record<string, Record<string, 
     lines.push("workerd printed:");
     for (const m of runtime.sort((a, b) => b.n - a.n).slice(0, 8)) lines.push(`- ${m.worker}: ${m.n}× \`${m.line.slice(0, 160)}${m.line.length > 160 ? "…" : ""}\``);
   }
+  if (r.realtime) lines.push("", realtimeLine(r.realtime));
   if (r.notes.length) {
     lines.push("");
     for (const n of r.notes) lines.push(`- note: ${n}`);
@@ -756,8 +774,73 @@ function markdown(r: Results & { runtimeMessages: Record<string, Record<string, 
   return lines.join("\n");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Real time (issue 11).
+
+const REALTIME = QUICK ? REALTIME_QUICK : REALTIME_FULL;
+
+async function realtimeSection(storeAt: { url: string; token: string }, handle: StoreHandle, sessionKeys: string, pepper: string, prefix: string): Promise<RealtimeResult> {
+  return runRealtime({
+    store: storeAt,
+    storeStats: () => storeCommands(handle),
+    resetStoreStats: async () => void (await control(handle, "POST", "/_stats/reset")),
+    sessionKeys,
+    pepper,
+    prefix,
+    settings: REALTIME,
+    log,
+    output: (worker, stream) => countLines(`realtime-${worker}`, stream),
+  });
+}
+
+function realtimeTargets(rt: RealtimeResult): Target[] {
+  const enough = rt.sockets >= 200 && rt.users >= 20;
+  const out: Target[] = [
+    {
+      target: "realtime: revocation close p99 ≤ 100 ms (≥ 200 sockets of ≥ 20 users, revoked at the other worker)",
+      pass: enough && rt.revocationMissed === 0 && rt.revocationCloseP99Ms <= 100,
+      value: `${fmt(rt.revocationCloseP99Ms)} ms`,
+      limit: "≤ 100 ms",
+      margin: enough ? (rt.revocationMissed ? `${rt.revocationMissed} closes missed` : `${signed(100 - rt.revocationCloseP99Ms)} ms headroom`) : `only ${rt.sockets} sockets of ${rt.users} users (quick run)`,
+    },
+    { target: "realtime: timers per idle socket = 0", pass: rt.idleSocketTimers === 0, value: fmt(rt.idleSocketTimers, 3), limit: "0", margin: rt.idleSocketTimers === 0 ? "—" : "timers pending while idle" },
+  ];
+  return out;
+}
+
+function realtimeLine(rt: RealtimeResult): string {
+  return `Realtime (${rt.sockets} sockets, ${rt.users} users, ${rt.revocations} logouts at the other worker): close p50 ${fmt(rt.revocationCloseP50Ms)} ms / p99 ${fmt(rt.revocationCloseP99Ms)} ms after the response (${fmt(rt.revocationCloseFromRequestP50Ms)} / ${fmt(rt.revocationCloseFromRequestP99Ms)} ms after the request), ${rt.revocationMissed} missed · ${fmt(rt.upgradesPerSecond, 0)} upgrades/s (p50 ${fmt(rt.upgradeP50Ms)} ms), ${fmt(rt.storeCommandsPerUpgrade)} store commands/upgrade · ${fmt(rt.idleSocketTimers, 3)} timers per idle socket`;
+}
+
+/** `npm run bench -- realtime`: this section alone, written into the existing results.json. */
+async function realtimeOnly() {
+  mkdirSync(TMP, { recursive: true });
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+  log(`realtime only (${QUICK ? "quick" : "full"}): ${JSON.stringify(REALTIME)}`);
+  const store = await startStoreProc(process.env.REDIS_URL || undefined);
+  const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+  const prefix = `bench:${runId}:rt:`;
+  if (store.backend.startsWith("redis")) disposers.push(() => deletePrefix(redisUrl, prefix));
+  log(`store (${store.backend}) at ${store.url}`);
+  const realtime = await realtimeSection(store, store, `k1:${randomBytes(32).toString("base64url")}`, randomBytes(32).toString("base64url"), prefix);
+  const outPath = path.join(ROOT, "bench", "results.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>;
+  } catch {
+    // No earlier results: this section alone.
+  }
+  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench -- ${args.join(" ")}` : `tsx bench/run.ts ${args.join(" ")}`;
+  const merged = { ...previous, realtime: { ...realtime, date: new Date().toISOString(), command, mode: QUICK ? "quick" : "full", storeBackend: store.backend, targets: realtimeTargets(realtime) } };
+  writeFileSync(`${outPath}.tmp`, `${JSON.stringify(merged, null, 2)}\n`);
+  renameSync(`${outPath}.tmp`, outPath);
+  console.log(`\n${realtimeLine(realtime)}`);
+  for (const t of realtimeTargets(realtime)) console.log(`| ${t.target} | ${t.pass ? "PASS" : "MISS"} | ${t.value} | ${t.limit} | ${t.margin} |`);
+  log(`wrote the realtime section of ${path.relative(ROOT, outPath)}`);
+}
+
 try {
-  await main();
+  await (REALTIME_ONLY ? realtimeOnly() : main());
   await cleanup();
   process.exit(0);
 } catch (error) {

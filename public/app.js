@@ -37,6 +37,8 @@ const ui = {
   sessionsBody: /** @type {HTMLTableElement} */ ($("sessions")).tBodies[0],
   sessionsRefresh: $("sessions-refresh"),
   wsStatus: $("ws-status"),
+  wsNotice: $("ws-notice"),
+  wsPresence: $("ws-presence"),
   wsConnect: $("ws-connect"),
   wsDisconnect: $("ws-disconnect"),
   wsForm: $("ws-form"),
@@ -234,12 +236,52 @@ function addMessage(direction, text) {
   li.scrollIntoView({ block: "nearest" });
 }
 
+/** Who is in the room, from the room's hello and presence messages. */
+function showPresence(users) {
+  if (!users.length) {
+    ui.wsPresence.textContent = "nobody";
+    return;
+  }
+  ui.wsPresence.replaceChildren(
+    ...users.map((u) => {
+      const span = document.createElement("span");
+      span.className = "person";
+      span.dataset.userId = u.id;
+      span.textContent = u.id === session.user?.id ? `${u.email} (you)` : u.email;
+      return span;
+    }),
+  );
+}
+
+/** One frame from the room: hello and messages are listed; presence updates the list of who is online. */
+function onRoomMessage(text) {
+  if (text === "pong") return; // the answer to our keep-alive
+  let m = null;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    // Not JSON: listed as it came.
+  }
+  if (m?.type === "presence") return showPresence(m.users);
+  if (m?.type === "hello") showPresence(m.presence ?? []);
+  addMessage("in", text);
+}
+
+/** What a close code means to the person looking at the page. */
+function closeNotice(code) {
+  if (code === 4401) return "Your session has ended (signed out here or on another device, or revoked): this socket was closed by the server.";
+  if (code === 4503) return "The session store could not confirm your session: the socket was closed. Connect again in a moment.";
+  if (code === 1009) return "That message was too big: the room closed the socket.";
+  return "";
+}
+
 async function connect() {
   if (socket) return;
   setSocketState("connecting", "connecting…");
+  ui.wsNotice.hidden = true;
   let ws;
   try {
-    ws = await session.openSocket("/ws");
+    ws = await session.openSocket("/ws?room=lobby");
   } catch (error) {
     setSocketState("closed", "not connected");
     if (error instanceof StoreUnavailableError) log(`No socket ticket: the session store is unavailable (retry in ${error.retryAfter ?? "a few"} s).`, "warn");
@@ -248,16 +290,24 @@ async function connect() {
   }
   socket = ws;
   ws.addEventListener("open", () => {
+    // One keep-alive at once: answered by the runtime without waking the room. A socket that has
+    // sent a frame also sees a server-side close end its connection at once (docs/REALTIME.md).
+    ws.send("ping");
     setSocketState("open", ws.protocol ? `open (subprotocol “${ws.protocol}”)` : "open (session cookie)");
     log(ws.protocol ? "WebSocket open; the ticket travelled as a subprotocol, not in the URL." : "WebSocket open, authenticated by the session cookie (the worker checked Origin); nothing in the URL.", "ok");
   });
   ws.addEventListener("message", (event) => {
-    addMessage("in", typeof event.data === "string" ? event.data : "[binary]");
+    if (typeof event.data === "string") onRoomMessage(event.data);
+    else addMessage("in", "[binary]");
   });
   ws.addEventListener("close", (event) => {
     if (socket === ws) socket = null;
     const why = `${event.code}${event.reason ? ` ${event.reason}` : ""}`;
     setSocketState("closed", `closed: ${why}`);
+    ui.wsPresence.textContent = "not in the room";
+    const notice = closeNotice(event.code);
+    ui.wsNotice.textContent = notice;
+    ui.wsNotice.hidden = !notice;
     const ended = event.code === 4401;
     log(ended ? `WebSocket closed by the server: ${why} (the session has ended).` : `WebSocket closed: ${why}.`, ended ? "warn" : "info");
   });

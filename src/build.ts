@@ -9,7 +9,8 @@ import { AccountStore } from "./auth/accounts.js";
 import { createPasswordHasher } from "./auth/password.js";
 import { createRateLimits, limitRules } from "./auth/rate-limits.js";
 import { loadConfig, type Config, type Env } from "./config.js";
-import type { Deps } from "./deps.js";
+import type { Deps, RealtimeBindings } from "./deps.js";
+import { pushSessionsEnded } from "./realtime/gate.js";
 import { createUpstashStore } from "./store/redis.js";
 import { SocketRegistry } from "./ws/registry.js";
 import { cookieSource } from "./credentials/cookie-source.js";
@@ -20,6 +21,8 @@ export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: 
 export interface BuildOverrides {
   /** The clock, for tests of expiry. @default Date.now */
   now?: () => number;
+  /** The real-time layer's namespaces; build() takes them from `env` (ROOMS, USER_SOCKETS). @default null */
+  realtime?: RealtimeBindings | null;
 }
 
 export async function buildDeps(config: Config, overrides: BuildOverrides = {}): Promise<Deps> {
@@ -36,9 +39,14 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     maxTicketsPerUser: config.ws.maxTicketsPerUser,
     now: overrides.now,
   });
+  // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
   const sockets = new SocketRegistry();
   core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
   const cookie = cookieSource({ sameSite: config.cookie.sameSite });
+  // Sockets held by Durable Objects, wherever they are: pushed through the user's object. Every
+  // path that ends sessions comes through the manager, so this one subscription covers them all.
+  const realtime = overrides.realtime ?? null;
+  if (realtime) core.sessions.onEnded(async (event) => void (await pushSessionsEnded(realtime.users, event)));
   return {
     ...core,
     config,
@@ -53,6 +61,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     sockets,
     sources: [bearerSource, cookie],
     cookie,
+    realtime,
   };
 }
 
@@ -64,6 +73,7 @@ export async function build(env: Env, overrides: BuildOverrides = {}): Promise<B
     return { ok: false, response: () => Response.json({ error: "misconfigured", message }, { status: 500 }) };
   }
   for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
-  const deps = await buildDeps(loaded.config, overrides);
+  const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
+  const deps = await buildDeps(loaded.config, { realtime, ...overrides });
   return { ok: true, app: createApp(deps), deps };
 }

@@ -31,7 +31,9 @@ export interface Env {
   WS_RECHECK_INTERVAL?: string;
   WS_TICKET_TTL?: string;
   WS_MAX_TICKETS_PER_USER?: string;
+  WS_MAX_SOCKETS_PER_SESSION?: string;
   WS_MAX_SOCKETS_PER_USER?: string;
+  WS_MAX_MESSAGE_BYTES?: string;
   RATE_LIMIT_LOGIN_ACCOUNT?: string;
   RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS?: string;
   RATE_LIMIT_LOGIN_UNDER_ATTACK?: string;
@@ -46,6 +48,10 @@ export interface Env {
   REQUEST_LOG?: string;
   SERVER_TIMING?: string;
   ASSETS?: Fetcher;
+  /** The demo room objects behind `/ws` (src/realtime/room.ts). */
+  ROOMS?: DurableObjectNamespace<import("./realtime/room.js").RealtimeRoom>;
+  /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */
+  USER_SOCKETS?: DurableObjectNamespace<import("./realtime/user-sockets.js").UserSockets>;
 }
 
 export type Environment = "development" | "test" | "production";
@@ -70,8 +76,19 @@ export interface Config {
   corsOrigins: string[];
   /** The `__Host-session` cookie transport (login with `"transport": "cookie"`). */
   cookie: { sameSite: SameSite };
-  /** `maxTicketsPerUser`: outstanding tickets per user (store-wide); `maxSocketsPerUser`: live sockets per user in one isolate. */
-  ws: { allowedOrigins: string[]; querySessionToken: boolean; recheckIntervalMs: number; ticketTtlMs: number; maxTicketsPerUser: number; maxSocketsPerUser: number };
+  ws: {
+    allowedOrigins: string[];
+    querySessionToken: boolean;
+    /** The safety-net re-check of live sockets (the push is the primary path; docs/REALTIME.md). */
+    recheckIntervalMs: number;
+    ticketTtlMs: number;
+    /** Outstanding tickets per user, store-wide. */
+    maxTicketsPerUser: number;
+    maxSocketsPerSession: number;
+    /** Live sockets per user: store-wide for `/ws` (its Durable Objects), per isolate for gateway relays. */
+    maxSocketsPerUser: number;
+    maxMessageBytes: number;
+  };
   rateLimits: {
     loginPerAccount: RateLimitRule;
     loginPerAccountAddress: RateLimitRule;
@@ -228,7 +245,9 @@ export function loadConfig(env: Env): ConfigResult {
       recheckIntervalMs: duration("WS_RECHECK_INTERVAL", DEFAULTS.wsRecheckInterval, 100),
       ticketTtlMs: Math.min(duration("WS_TICKET_TTL", DEFAULTS.wsTicketTtl, 1000), MAX_TICKET_TTL_MS),
       maxTicketsPerUser: integer("WS_MAX_TICKETS_PER_USER", DEFAULTS.wsMaxTicketsPerUser, 1, 1000),
+      maxSocketsPerSession: integer("WS_MAX_SOCKETS_PER_SESSION", DEFAULTS.wsMaxSocketsPerSession, 1, 1000),
       maxSocketsPerUser: integer("WS_MAX_SOCKETS_PER_USER", DEFAULTS.wsMaxSocketsPerUser, 1, 10_000),
+      maxMessageBytes: integer("WS_MAX_MESSAGE_BYTES", DEFAULTS.wsMaxMessageBytes, 16, 1_048_576),
     },
     rateLimits: {
       loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),

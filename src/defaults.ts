@@ -30,14 +30,21 @@ export const DEFAULTS = {
   signup: "closed",
   /** WS_QUERY_SESSION_TOKEN: a session token (not a ticket) in `?token=` is refused. */
   wsQuerySessionToken: "deny",
-  /** WS_RECHECK_INTERVAL: how often a live socket re-reads its session. */
+  /**
+   * WS_RECHECK_INTERVAL: the safety net under the revocation push — how often a room's alarm
+   * re-reads the sessions of its sockets (and a gateway-relayed socket its own). docs/REALTIME.md.
+   */
   wsRecheckInterval: "30 s",
+  /** WS_MAX_SOCKETS_PER_SESSION: live sockets per session; more → 429 `too_many_sockets`. */
+  wsMaxSocketsPerSession: 5,
+  /** WS_MAX_SOCKETS_PER_USER: live sockets per user across sessions and rooms (per isolate for gateway relays). */
+  wsMaxSocketsPerUser: 25,
+  /** WS_MAX_MESSAGE_BYTES: largest message a room accepts; bigger ones close the socket with 1009. */
+  wsMaxMessageBytes: 64 * 1024,
   /** WS_TICKET_TTL: lifetime of a single-use WebSocket ticket (at most 30 s). */
   wsTicketTtl: "30 s",
   /** WS_MAX_TICKETS_PER_USER: outstanding (unused, unexpired) tickets a user may hold. */
   wsMaxTicketsPerUser: 10,
-  /** WS_MAX_SOCKETS_PER_USER: live sockets per user in one isolate. */
-  wsMaxSocketsPerUser: 20,
   /** RATE_LIMIT_LOGIN_ACCOUNT: failed logins per account, all address groups together; beyond it a slowdown (auth/login-limits.ts). */
   rateLimitLoginAccount: "100 / 1 h",
   /** RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: failed logins per (account, address group): a hard limit. */

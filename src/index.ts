@@ -18,3 +18,6 @@ export default {
 export { SessionVerifier } from "./rpc.js";
 /** For `hc<AppType>()` from `hono/client`: typed calls to this worker. */
 export type AppType = App;
+/** Durable Objects of the real-time layer (bound in wrangler.toml; see docs/REALTIME.md). */
+export { RealtimeRoom } from "./realtime/room.js";
+export { UserSockets } from "./realtime/user-sockets.js";

@@ -36,3 +36,6 @@ export { assembleCore, type CoreSettings, type SessionCore } from "./assemble.js
 export { signAssertion, assertionMessage, ASSERTION_TTL_SECONDS } from "./gateway/assertion.js";
 export { errorHandler, refusalResponse, refuse, forbidden, jsonError, storeUnavailableResponse } from "./http/responses.js";
 export { createSessionLayer, type SessionLayer, type SessionLayerOptions } from "./layer.js";
+/** Verified sockets in Durable Objects (ours and yours): see src/realtime/library.ts and docs/REALTIME.md. */
+export * from "./realtime/library.js";
+export { RealtimeRoom } from "./realtime/room.js";

@@ -32,6 +32,10 @@ export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
 export const ERROR_CODES = {
   invalid_request: 400,
   invalid_json: 400,
+  /** `/ws?room=` names no valid room (checked before the ticket is spent). */
+  invalid_room: 400,
+  /** A request reached a socket-holding object without the identity the worker sets (only the worker calls objects). */
+  not_verified: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   forbidden: 403,
@@ -43,14 +47,20 @@ export const ERROR_CODES = {
   rate_limited: 429,
   /** WS_MAX_TICKETS_PER_USER outstanding tickets already: use or let one expire (`Retry-After`). */
   too_many_tickets: 429,
-  /** WS_MAX_SOCKETS_PER_USER live sockets already (in the isolate that answered). */
+  /** A socket cap is reached: `reason` is one of `TOO_MANY_SOCKETS_REASONS`. */
   too_many_sockets: 429,
   internal: 500,
   misconfigured: 500,
   bad_gateway: 502,
   session_store_unavailable: 503,
+  /** A Durable Object behind `/ws` could not be reached: retry after `Retry-After`; no socket was opened. */
+  realtime_unavailable: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Why a socket was refused with 429 `too_many_sockets` (WS_MAX_SOCKETS_PER_SESSION / _PER_USER). */
+export const TOO_MANY_SOCKETS_REASONS = ["session_socket_limit", "user_socket_limit"] as const;
+export type TooManySocketsReason = (typeof TOO_MANY_SOCKETS_REASONS)[number];
 
 /** What `SessionVerifier.verify()` (service-binding RPC) answers when it does not grant. */
 export type RpcRefusalReason = InvalidReason | "missing" | "store_unavailable" | "misconfigured";
@@ -63,6 +73,8 @@ export const SOCKET_CLOSE = {
   session_store_unavailable: 4503,
   /** A message over the size limit. */
   message_too_big: 1009,
+  /** A binary frame where the room speaks text. */
+  text_only: 1003,
 } as const;
 export type SocketCloseReason = keyof typeof SOCKET_CLOSE;
 

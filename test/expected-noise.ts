@@ -7,8 +7,9 @@
  *   its own log handler, writing straight to this process's stderr (neither is a project
  *   option in 0.15.1), so the only place to filter is that stream. Dropped: the disconnection
  *   records listed in WORKERD_EXPECTED and the "stack:" line of addresses that follows one;
- * - the worker's one-line JSON warning "session store unavailable" (the 503 path), seen by
- *   Vitest's console capture (`onConsoleLog`).
+ * - the worker's one-line JSON warnings "session store unavailable" (the 503 path) and "socket
+ *   host unreachable" / "socket admission unavailable" (the realtime 503 path), seen by Vitest's
+ *   console capture (`onConsoleLog`).
  *
  * Nothing else is touched: test failures, errors and every other log line print as before, and
  * a failure caused by the store shows up as the failing assertion it produces. The number of
@@ -20,15 +21,22 @@ const WORKERD_EXPECTED: RegExp[] = [
   /^uncaught exception; exception = \S+: disconnected: jsg\.Error: Network connection lost\.\s*$/,
   /^exception = kj\/async-io-unix\.c\+\+:\d+: disconnected: connect\(\): Connection refused\s*$/,
   /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\s*$/,
+  /^exception = kj\/compat\/http\.c\+\+:\d+: disconnected: other end of WebSocketPipe was destroyed\s*$/,
+  // integration/realtime.test.ts points ROOMS / USER_SOCKETS at objects that cannot serve (the 503 path).
+  /^uncaught exception; source = Uncaught \(in promise\); stack = TypeError: UserSockets exported by \S+ does not define a `fetch\(\)` method\s*$/,
+  /^uncaught exception; exception = \S+: failed: jsg\.TypeError: UserSockets exported by \S+ does not define a `fetch\(\)` method\s*$/,
+  /^uncaught exception; source = Uncaught \(in promise\); stack = TypeError: The RPC receiver does not implement "admit"\.\s*$/,
 ];
 /** workerd's unsymbolised stack: "stack: /path/to/workerd@2f20430 /path/to/workerd@…". */
 const WORKERD_STACK = /^stack:( \S+@[0-9a-f]+)+\s*$/;
+/** The JS stack of such a record, when the error passed through the pool's wrapper of an object. */
+const POOL_STACK = /^\s+at \S+(?: \S+)? \(\S*vitest-pool-workers\/dist\/worker\/lib\/cloudflare\/test-internal\.mjs:\d+:\d+\)\s*$/;
 
 export const verbose = process.env.TEST_VERBOSE === "1";
 
 /** Whether one line of output is a record of workerd's that a passing run expects. */
 export function isExpectedWorkerdLine(line: string, previousWasExpected: boolean): boolean {
-  return WORKERD_EXPECTED.some((re) => re.test(line)) || (previousWasExpected && WORKERD_STACK.test(line));
+  return WORKERD_EXPECTED.some((re) => re.test(line)) || (previousWasExpected && (WORKERD_STACK.test(line) || POOL_STACK.test(line)));
 }
 
 /** Whether a captured console entry is the worker's expected "store unavailable" warning. */
@@ -37,7 +45,7 @@ export function isExpectedWarning(log: string): boolean {
   return lines.length > 0 && lines.every((line) => {
     try {
       const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
-      return entry.level === "warn" && entry.msg === "session store unavailable";
+      return entry.level === "warn" && (entry.msg === "session store unavailable" || entry.msg === "socket host unreachable" || entry.msg === "socket admission unavailable");
     } catch {
       return false;
     }

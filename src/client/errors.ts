@@ -19,10 +19,11 @@ export class SessionClientError extends Error {
   /**
    * The worker's `error` code, or `http_<status>` when the body had none. The worker sends only these
    * (`ERROR_CODES` in protocol.ts, checked by test/node/vocabulary.test.ts):
-   * `invalid_request`, `invalid_json`, `unauthorized`, `invalid_credentials`, `forbidden`,
-   * `not_found`, `conflict`, `email_taken`, `payload_too_large`, `upgrade_required`,
-   * `rate_limited`, `too_many_tickets`, `too_many_sockets`, `internal`, `misconfigured`,
-   * `bad_gateway`, `session_store_unavailable`.
+   * `invalid_request`, `invalid_json`, `invalid_room`, `not_verified`, `unauthorized`,
+   * `invalid_credentials`, `forbidden`, `not_found`, `conflict`, `email_taken`,
+   * `payload_too_large`, `upgrade_required`, `rate_limited`, `too_many_tickets`,
+   * `too_many_sockets`, `internal`, `misconfigured`, `bad_gateway`, `session_store_unavailable`,
+   * `realtime_unavailable`.
    */
   readonly code: string;
   /** The worker's `reason`, when it gave one (`expired`, `revoked`, `malformed`, …). */

@@ -1,18 +1,14 @@
 /**
  * WebSockets: `POST /auth/ws-ticket` mints a single-use ticket over the authenticated HTTPS
- * session (ASVS 4.4.4); `GET /ws` is the demo socket — hello, then echo — closed with 4401 when
- * its session ends.
+ * session (ASVS 4.4.4); `GET /ws?room=<name>` joins the demo room, held by a Durable Object
+ * (docs/REALTIME.md), closed with 4401 when its session ends, wherever that was decided.
  */
 import { Hono } from "hono";
 import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { jsonError, refusalResponse } from "../http/responses.js";
-import { SOCKET_CLOSE } from "../protocol.js";
-import { authorizeUpgrade, checkSocketCap } from "../ws/handshake.js";
-import { watchSession } from "../ws/watch.js";
-
-/** Largest message the demo socket echoes; bigger ones close it with 1009 (message too big). */
-export const MAX_WS_MESSAGE = 64 * 1024;
+import { roomName, upgradeToRoom } from "../realtime/ws-route.js";
+import { authorizeUpgrade } from "../ws/handshake.js";
 
 export function wsRoutes(deps: Deps) {
   const { config, tickets } = deps;
@@ -26,29 +22,10 @@ export function wsRoutes(deps: Deps) {
       return c.json({ ticket: issued.ticket, expiresIn: tickets.ttlSeconds });
     })
     .get("/ws", async (c) => {
+      // The room name is checked before the ticket is spent; the socket lives in the room's object.
+      const room = roomName(c);
       const grant = await authorizeUpgrade(c, credentials, handshake);
       if (!grant.ok) return refusalResponse(grant.refusal);
-      checkSocketCap(deps.sockets, grant.session, config.ws.maxSocketsPerUser);
-      const pair = new WebSocketPair();
-      const client = pair[0];
-      const server = pair[1];
-      server.accept();
-      server.send(JSON.stringify({ type: "hello", user: grant.user }));
-      server.addEventListener("message", (event) => {
-        const raw = typeof event.data === "string" ? event.data : null;
-        if (raw === null || raw.length > MAX_WS_MESSAGE) {
-          server.close(SOCKET_CLOSE.message_too_big, "message_too_big");
-          return;
-        }
-        let data: unknown = raw;
-        try {
-          data = JSON.parse(raw);
-        } catch {
-          // Not JSON: echo the text as it came.
-        }
-        server.send(JSON.stringify({ type: "echo", data }));
-      });
-      watchSession(server, grant.session, { sessions: deps.sessions, registry: deps.sockets, recheckIntervalMs: config.ws.recheckIntervalMs, now: deps.now });
-      return new Response(null, { status: 101, webSocket: client, headers: grant.protocol ? { "Sec-WebSocket-Protocol": grant.protocol } : {} });
+      return upgradeToRoom(c, deps, grant, room);
     });
 }

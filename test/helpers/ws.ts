@@ -27,7 +27,12 @@ export function open(res: Response): OpenSocket {
   const messages: unknown[] = [];
   const waiters: ((m: unknown) => void)[] = [];
   ws.addEventListener("message", (e) => {
-    const m = JSON.parse(e.data as string);
+    let m: unknown;
+    try {
+      m = JSON.parse(e.data as string);
+    } catch {
+      m = e.data; // a plain text frame ("pong")
+    }
     const w = waiters.shift();
     if (w) w(m);
     else messages.push(m);

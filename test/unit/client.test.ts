@@ -279,7 +279,7 @@ describe("session client: openSocket", () => {
     const ws = res.webSocket!;
     ws.accept();
     const hello = await new Promise<unknown>((resolve) => ws.addEventListener("message", (e) => resolve(JSON.parse(e.data as string))));
-    expect(hello).toEqual({ type: "hello", user: grant.user });
+    expect(hello).toMatchObject({ type: "hello", user: grant.user, room: "lobby" });
     ws.close(1000, "done");
 
     // https → wss.
