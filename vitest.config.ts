@@ -13,8 +13,9 @@ filterWorkerdNoise();
  *   is set, the embedded in-memory backend otherwise — and provides its URL; the worker's
  *   bindings point at it. The store's own protocol conformance tests (dev/store/test/workerd)
  *   run here too: they need workerd and the real @upstash/redis client.
- * - `node`: tests of the Node-side tools (the local store's package, the dev runner) and the
- *   browser end-to-end tests, which drive Debian's Chromium with playwright-core.
+ * - `node`: tests of the Node-side tools (the local store's package, the dev runner), the
+ *   browser end-to-end tests, which drive Debian's Chromium with playwright-core, and the
+ *   consumer test (test/consumer: the packed tarball installed and run in a fresh project).
  */
 export default defineConfig({
   test: {
@@ -65,7 +66,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "dev/store/test/node/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "test/consumer/**/*.test.ts", "dev/store/test/node/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Each file starts its own servers on port 0; run them one at a time to keep the
