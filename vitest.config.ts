@@ -1,9 +1,17 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { filterWorkerdNoise, keepConsoleLog } from "./test/expected-noise.ts";
 
 // The fault tests' expected output is counted, not printed (TEST_VERBOSE=1 prints it).
 filterWorkerdNoise();
+
+/** The examples import the package by name, as a user's code does; in this repository that name is src/. */
+const packageAlias = [
+  { find: /^edge-session$/, replacement: fileURLToPath(new URL("./src/lib.ts", import.meta.url)) },
+  { find: /^edge-session\/client$/, replacement: fileURLToPath(new URL("./src/client/index.ts", import.meta.url)) },
+  { find: /^edge-session\/react$/, replacement: fileURLToPath(new URL("./src/react/index.ts", import.meta.url)) },
+];
 
 /**
  * Two projects:
@@ -24,6 +32,7 @@ export default defineConfig({
     onConsoleLog: (log) => keepConsoleLog(log),
     projects: [
       {
+        resolve: { alias: packageAlias },
         plugins: [
           cloudflareTest(({ inject }) => ({
             main: "./src/index.ts",
@@ -63,6 +72,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias: packageAlias },
         test: {
           name: "node",
           environment: "node",

@@ -4,11 +4,11 @@
  * `state` and `nonce`, kept in a short-lived `__Host-` cookie between the redirect and the
  * callback.
  *
- *   app.route("/sso", oidcSignIn({
- *     issuer: env.OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET,
+ *   app.route("/sso", oidcSignIn((c) => ({
+ *     issuer: c.env.OIDC_ISSUER, clientId: c.env.OIDC_CLIENT_ID, clientSecret: c.env.OIDC_CLIENT_SECRET,
  *     redirectUri: "https://auth.example/sso/callback",
- *     sessions: (c) => sessionsFor(c.env),       // the layer from examples/library-worker.ts
- *   }));
+ *     sessions: sessionsFor(c.env),               // the layer, as in examples/library-worker.ts
+ *   })));
  *
  * The ID token comes straight from the provider's token endpoint over TLS, so its signature
  * need not be checked again (OpenID Connect Core §3.1.3.7, item 6); its issuer, audience,
@@ -17,7 +17,7 @@
  * that passes it to the opening window (`window.opener.postMessage`, same origin only) and
  * closes: the token never appears in a URL.
  */
-import { CodeChallengeMethod, decodeIdToken, generateCodeVerifier, generateState, OAuth2Client, OAuth2RequestError } from "arctic";
+import { CodeChallengeMethod, decodeIdToken, generateCodeVerifier, generateState, OAuth2Client, OAuth2RequestError, UnexpectedErrorResponseBodyError, UnexpectedResponseError } from "arctic";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -30,8 +30,8 @@ export interface OidcSignInOptions {
   clientSecret: string;
   /** This app's callback URL as registered with the provider (…/callback of where you mount this). */
   redirectUri: string;
-  /** The session layer (`createSessionLayer()`), or how to get it for this request. */
-  sessions: (c: Context) => Promise<Pick<SessionApi, "createSession">>;
+  /** The session layer (`createSessionLayer()`). */
+  sessions: Pick<SessionApi, "createSession"> | Promise<Pick<SessionApi, "createSession">>;
   /**
    * Your user for the provider's verified claims; null refuses the sign-in (403). The default
    * keys the user by issuer and subject and requires a verified email.
@@ -71,26 +71,28 @@ interface Discovery {
   token_endpoint: string;
 }
 
-export function oidcSignIn(options: OidcSignInOptions) {
-  const client = new OAuth2Client(options.clientId, options.clientSecret, options.redirectUri);
-  const scopes = options.scopes ?? ["openid", "email"];
-  const toUser = options.toUser ?? defaultUser;
-  let discovery: Promise<Discovery> | undefined;
-  const discover = (): Promise<Discovery> => {
-    discovery ??= fetch(new URL(".well-known/openid-configuration", options.issuer.replace(/\/?$/, "/")))
-      .then(async (res) => {
-        const d = (await res.json()) as Partial<Discovery>;
-        if (!res.ok || typeof d.authorization_endpoint !== "string" || typeof d.token_endpoint !== "string" || typeof d.issuer !== "string") {
-          throw new Error(`OIDC discovery at ${options.issuer} answered ${res.status} without endpoints`);
-        }
-        return d as Discovery;
-      })
-      .catch((error: unknown) => {
-        discovery = undefined; // a provider that was down is asked again next time
-        throw error;
-      });
-    return discovery;
-  };
+/** Discovery documents, once per isolate and issuer (a failed fetch is not kept). */
+const discoveries = new Map<string, Promise<Discovery>>();
+
+function discover(issuer: string): Promise<Discovery> {
+  let d = discoveries.get(issuer);
+  if (!d) {
+    d = fetch(new URL(".well-known/openid-configuration", issuer.replace(/\/?$/, "/"))).then(async (res) => {
+      const doc = (await res.json()) as Partial<Discovery>;
+      if (!res.ok || typeof doc.authorization_endpoint !== "string" || typeof doc.token_endpoint !== "string" || doc.issuer !== issuer) {
+        throw new Error(`OIDC discovery at ${issuer} answered ${res.status} without endpoints for that issuer`);
+      }
+      return doc as Discovery;
+    });
+    discoveries.set(issuer, d);
+    d.catch(() => discoveries.delete(issuer));
+  }
+  return d;
+}
+
+/** Routes `/start` and `/callback`; options per request, since a worker's env arrives with it. */
+export function oidcSignIn(options: OidcSignInOptions | ((c: Context) => OidcSignInOptions)) {
+  const optionsFor = typeof options === "function" ? options : () => options;
   const refuse = (c: Context, status: 400 | 401 | 403 | 502, error: string, reason: string) => {
     c.header("Cache-Control", "no-store");
     return c.json({ error, reason }, status);
@@ -98,22 +100,26 @@ export function oidcSignIn(options: OidcSignInOptions) {
 
   return new Hono()
     .get("/start", async (c) => {
+      const o = optionsFor(c);
+      const client = new OAuth2Client(o.clientId, o.clientSecret, o.redirectUri);
       let d: Discovery;
       try {
-        d = await discover();
+        d = await discover(o.issuer);
       } catch {
         return refuse(c, 502, "sso_unavailable", "discovery_failed");
       }
       const state = generateState();
       const verifier = generateCodeVerifier();
       const nonce = generateState();
-      const url = client.createAuthorizationURLWithPKCE(d.authorization_endpoint, state, CodeChallengeMethod.S256, verifier, scopes);
+      const url = client.createAuthorizationURLWithPKCE(d.authorization_endpoint, state, CodeChallengeMethod.S256, verifier, o.scopes ?? ["openid", "email"]);
       url.searchParams.set("nonce", nonce);
       setCookie(c, COOKIE, `${state}.${verifier}.${nonce}`, { httpOnly: true, secure: true, sameSite: "Lax", path: "/", maxAge: FLOW_TTL });
       c.header("Cache-Control", "no-store");
       return c.redirect(url.href, 302);
     })
     .get("/callback", async (c) => {
+      const o = optionsFor(c);
+      const client = new OAuth2Client(o.clientId, o.clientSecret, o.redirectUri);
       const saved = (getCookie(c, COOKIE) ?? "").split(".");
       deleteCookie(c, COOKIE, { path: "/", secure: true });
       const [savedState, verifier, nonce] = saved;
@@ -127,20 +133,25 @@ export function oidcSignIn(options: OidcSignInOptions) {
 
       let claims: IdTokenClaims;
       try {
-        const d = await discover();
+        const d = await discover(o.issuer);
         const tokens = await client.validateAuthorizationCode(d.token_endpoint, code, verifier);
         claims = decodeIdToken(tokens.idToken()) as IdTokenClaims;
-        const problem = checkClaims(claims, { issuer: d.issuer, clientId: options.clientId, nonce });
+        const problem = checkClaims(claims, { issuer: d.issuer, clientId: o.clientId, nonce });
         if (problem) return refuse(c, 401, "sso_failed", problem);
       } catch (error) {
         if (error instanceof OAuth2RequestError) return refuse(c, 401, "sso_failed", error.code);
+        // The provider refused the exchange without a standard error body (a reused code, say).
+        if ((error instanceof UnexpectedErrorResponseBodyError || error instanceof UnexpectedResponseError) && error.status >= 400 && error.status < 500) {
+          return refuse(c, 401, "sso_failed", "token_exchange_refused");
+        }
+        // Unreachable, a 5xx, or an ID token that does not decode.
         return refuse(c, 502, "sso_unavailable", "token_exchange_failed");
       }
 
-      const user = await toUser(claims);
+      const user = await (o.toUser ?? defaultUser)(claims);
       if (!user) return refuse(c, 403, "forbidden", "user_not_allowed");
       // A store outage throws StoreUnavailableError: the app's sessionErrorHandler makes it a 503.
-      const created = await (await options.sessions(c)).createSession(user, { userAgent: c.req.header("User-Agent"), ip: c.req.header("CF-Connecting-IP") });
+      const created = await (await o.sessions).createSession(user, { userAgent: c.req.header("User-Agent"), ip: c.req.header("CF-Connecting-IP") });
       if (!created.ok) return refuse(c, 403, "forbidden", created.reason);
       const grant: SsoGrant = {
         token: created.token,
@@ -151,7 +162,7 @@ export function oidcSignIn(options: OidcSignInOptions) {
       };
       c.header("Cache-Control", "no-store");
       if ((c.req.header("Accept") ?? "").includes("application/json")) return c.json(grant);
-      return c.html(handoffPage(grant, new URL(options.redirectUri).origin));
+      return c.html(handoffPage(grant, new URL(o.redirectUri).origin));
     });
 }
 
