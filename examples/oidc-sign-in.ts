@@ -4,11 +4,12 @@
  * `state` and `nonce`, kept in a short-lived `__Host-` cookie between the redirect and the
  * callback.
  *
- *   app.route("/sso", oidcSignIn((c) => ({
- *     issuer: c.env.OIDC_ISSUER, clientId: c.env.OIDC_CLIENT_ID, clientSecret: c.env.OIDC_CLIENT_SECRET,
+ *   // in createApp(env) of examples/library-worker.ts, next to the layer:
+ *   app.route("/sso", oidcSignIn({
+ *     issuer: env.OIDC_ISSUER, clientId: env.OIDC_CLIENT_ID, clientSecret: env.OIDC_CLIENT_SECRET,
  *     redirectUri: "https://auth.example/sso/callback",
- *     sessions: sessionsFor(c.env),               // the layer, as in examples/library-worker.ts
- *   })));
+ *     sessions: layer,
+ *   }));
  *
  * The ID token comes straight from the provider's token endpoint over TLS, so its signature
  * need not be checked again (OpenID Connect Core §3.1.3.7, item 6); its issuer, audience,
@@ -30,8 +31,8 @@ export interface OidcSignInOptions {
   clientSecret: string;
   /** This app's callback URL as registered with the provider (…/callback of where you mount this). */
   redirectUri: string;
-  /** The session layer (`createSessionLayer()`). */
-  sessions: Pick<SessionApi, "createSession"> | Promise<Pick<SessionApi, "createSession">>;
+  /** The session layer (`createSessionLayer()`), or anything with its `createSession`. */
+  sessions: Pick<SessionApi, "createSession">;
   /**
    * Your user for the provider's verified claims; null refuses the sign-in (403). The default
    * keys the user by issuer and subject and requires a verified email.
@@ -150,8 +151,8 @@ export function oidcSignIn(options: OidcSignInOptions | ((c: Context) => OidcSig
 
       const user = await (o.toUser ?? defaultUser)(claims);
       if (!user) return refuse(c, 403, "forbidden", "user_not_allowed");
-      // A store outage throws StoreUnavailableError: the app's sessionErrorHandler makes it a 503.
-      const created = await (await o.sessions).createSession(user, { userAgent: c.req.header("User-Agent"), ip: c.req.header("CF-Connecting-IP") });
+      // A store outage throws StoreError: the app's errorHandler makes it a 503 with Retry-After.
+      const created = await o.sessions.createSession(user, { userAgent: c.req.header("User-Agent"), ip: c.req.header("CF-Connecting-IP") });
       if (!created.ok) return refuse(c, 403, "forbidden", created.reason);
       const grant: SsoGrant = {
         token: created.token,

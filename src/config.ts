@@ -37,7 +37,12 @@ export interface Env {
   GATEWAY_FORWARD_AUTHORIZATION?: string;
   REQUEST_LOG?: string;
   SERVER_TIMING?: string;
-  ASSETS?: Fetcher;
+  /**
+   * The static-assets binding (the demo SPA), served by the platform before the worker runs.
+   * Typed structurally rather than as Workers' `Fetcher`: `AppType` reaches this interface, and
+   * it must type-check in front-end projects that have DOM types only.
+   */
+  ASSETS?: { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
 }
 
 export type Environment = "development" | "test" | "production";

@@ -5,6 +5,7 @@
  *   import { createSessionLayer, sessionAuth, requireRole, errorHandler } from "edge-session";
  *
  *   const layer = await createSessionLayer({ url, token, sessionKeys: env.SESSION_KEYS });
+ *   const { token } = await layer.createSession({ id, email, roles: [] }); // after your own sign-in
  *   app.use("/api/*", sessionAuth(layer));
  *   app.get("/api/admin", requireRole("admin"), (c) => c.json(c.var.user));
  *   app.onError(errorHandler); // 503 with Retry-After when the store is down
@@ -33,3 +34,5 @@ export { assembleCore, type CoreSettings, type SessionCore } from "./assemble.js
 export { signAssertion, assertionMessage, ASSERTION_TTL_SECONDS } from "./gateway/assertion.js";
 export { errorHandler, refusalResponse, refuse, forbidden, jsonError, storeUnavailableResponse } from "./http/responses.js";
 export { createSessionLayer, type SessionLayer, type SessionLayerOptions } from "./layer.js";
+export { sessionApi, USER_ID, type SessionApi, type NewSessionUser, type NewSessionMeta, type CreateSessionResult, type ValidateSessionResult } from "./sessions.js";
+export type { VerifyResponse, CreateSessionResponse, RpcSession } from "./rpc-types.js";

@@ -8,12 +8,13 @@
  *   await layer.endSession(session.id);              // one session
  *   await layer.endUserSessions(user.id);            // every session of the user
  *
- * Refusals are data; a store outage throws `StoreUnavailableError`, which
- * `sessionErrorHandler` (mounted with `app.onError`) turns into the worker's 503.
+ * Refusals are data; a store outage throws `StoreError`, which `errorHandler` (mounted with
+ * `app.onError`) turns into the worker's 503. `createSessionLayer()` returns these calls with
+ * the layer; the RPC entrypoint's `createSession` is the same call for trusted workers.
  */
-import type { SessionUser } from "./middleware/session-auth.js";
-import { toUser } from "./middleware/session-auth.js";
-import type { InvalidReason, SessionManager } from "./session/manager.js";
+import type { SessionCore } from "./assemble.js";
+import { toUser } from "./credentials/authenticate.js";
+import type { InvalidReason, SessionUser } from "./protocol.js";
 import { SESSION_ID, type Session } from "./session/record.js";
 
 /** User ids as the store keys them: what `createSession` accepts. */
@@ -73,26 +74,30 @@ export function checkNewSessionUser(user: NewSessionUser): { id: string; email: 
   return { id: user.id, email: user.email, roles: [...roles] };
 }
 
-export function sessionApi(manager: SessionManager): SessionApi {
+export function sessionApi(core: Pick<SessionCore, "reader" | "sessions">): SessionApi {
+  const { reader, sessions } = core;
   return {
     async createSession(user, meta = {}) {
-      const created = await manager.create({ user: checkNewSessionUser(user), userAgent: meta.userAgent, ip: meta.ip });
+      const created = await sessions.create({ user: checkNewSessionUser(user), userAgent: meta.userAgent, ip: meta.ip });
       if (!created.ok) return { ok: false, reason: "disabled" };
       return { ok: true, token: created.token, session: created.session, user: toUser(created.session) };
     },
     async validateSession(token, options = {}) {
       if (typeof token !== "string" || token === "") return { ok: false, reason: "missing" };
-      const r = await manager.validate(token, { waitUntil: options.waitUntil });
-      return r.ok ? { ok: true, session: r.session, user: toUser(r.session) } : { ok: false, reason: r.reason };
+      const r = reader.cached(token) ?? (await reader.read(token));
+      if (!r.ok) return { ok: false, reason: r.reason };
+      const write = sessions.touch(r.session);
+      if (write) options.waitUntil?.(write);
+      return { ok: true, session: r.session, user: toUser(r.session) };
     },
     async endSession(sessionId) {
       if (typeof sessionId !== "string" || !SESSION_ID.test(sessionId)) return false;
-      const session = await manager.get(sessionId);
-      return session ? manager.end(session) : false;
+      const session = await sessions.get(sessionId);
+      return session ? sessions.end(session) : false;
     },
     async endUserSessions(userId) {
       if (typeof userId !== "string" || !USER_ID.test(userId)) return 0;
-      return manager.endAll(userId);
+      return sessions.endAll(userId);
     },
   };
 }

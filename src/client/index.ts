@@ -3,6 +3,10 @@
  * dependencies and no Worker APIs — it runs in any browser (bundled for the demo SPA as
  * `public/vendor/session-client.js` by `npm run build:client`), in workerd, and in Node (which
  * has a global `WebSocket` from 22 on; on Node 20 pass the `WebSocket` option, e.g. from `ws`).
+ * Clients that are not browsers (servers, CLIs, mobile apps) send no `Origin` on a WebSocket
+ * handshake, and the worker accepts such a handshake only with an `Authorization: Bearer`
+ * header, which browsers cannot send on a WebSocket: pass a constructor that takes headers and
+ * `socketAuthorization: true`, e.g. `{ WebSocket: WebSocketFromWs, socketAuthorization: true }`.
  *
  *   const session = createSessionClient({ baseUrl: location.origin });
  *   session.on("unauthorized", () => showSignIn());
@@ -54,8 +58,11 @@ export interface TokenStorage {
 /** A `fetch`-compatible function (the global one, `SELF.fetch` in tests, …). */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-/** A `WebSocket`-compatible constructor. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+/**
+ * A `WebSocket`-compatible constructor. Non-browser ones (the `ws` package) also take options
+ * with `headers`, which `socketAuthorization` uses.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocket;
 
 export interface SessionClientOptions {
   /**
@@ -90,6 +97,15 @@ export interface SessionClientOptions {
    * @default globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Also send `Authorization: Bearer <token>` on the WebSocket handshake, as the constructor's
+   * third argument `{ headers }` (the `ws` package takes it; browsers ignore it and cannot send
+   * headers on a WebSocket at all). For clients that are not browsers and so send no `Origin`:
+   * the worker accepts a handshake without `Origin` only with this header, and the ticket must
+   * belong to the same session. Leave it off in browsers.
+   * @default false
+   */
+  socketAuthorization?: boolean;
   /**
    * The clock, in milliseconds since the epoch: a stored session past its `expiresAt` is
    * dropped at start-up instead of being sent.
@@ -320,6 +336,9 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
     const url = resolve(path);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const Ctor = options.WebSocket ?? globalThis.WebSocket;
+    if (options.socketAuthorization && held !== null) {
+      return new Ctor(url.href, [TICKET_PROTOCOL, ticket, ...protocols], { headers: { Authorization: `Bearer ${held.token}` } });
+    }
     return new Ctor(url.href, [TICKET_PROTOCOL, ticket, ...protocols]);
   }
 

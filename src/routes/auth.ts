@@ -2,12 +2,12 @@
  * /auth: register, login, logout, the current session, the user's sessions, password change.
  * Session-management routes always read the store (`fresh`), never the edge cache.
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { CredentialsSchema, PasswordChangeSchema } from "../auth/schemas.js";
 import type { LimitDecision } from "../auth/rate-limits.js";
 import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
-import { limitBody, readJson } from "../http/json-body.js";
+import { jsonBody, limitBody } from "../http/json-body.js";
 import { forbidden, jsonError, refuse } from "../http/responses.js";
 import { SESSION_ID, type Session } from "../session/record.js";
 import { loginView, sessionView } from "./views.js";
@@ -37,18 +37,23 @@ export function authRoutes(deps: Deps) {
     return c.json(loginView(created.token, created.session), status);
   }
 
+  // Before the body is read: a closed sign-up says so whatever was sent.
+  const signupOpen: MiddlewareHandler<AppEnv> = async (_c, next) => {
+    if (config.signup !== "open") throw forbidden("signup_closed");
+    await next();
+  };
+
   return new Hono<AppEnv>()
-    .post("/register", limitBody, async (c) => {
-      if (config.signup !== "open") throw forbidden("signup_closed");
-      const body = await readJson(c, CredentialsSchema);
+    .post("/register", limitBody, signupOpen, jsonBody(CredentialsSchema), async (c) => {
+      const body = c.req.valid("json");
       const ipLimit = await rateLimits.hit("registerIp", clientIp(c) || "unknown");
       if (!ipLimit.ok) tooMany(ipLimit);
       const account = await accounts.create({ email: body.email, passwordHash: await passwords.hash(body.password) });
       if (!account) throw jsonError("email_taken");
       return issue(c, 201, account, account.credentialVersion);
     })
-    .post("/login", limitBody, async (c) => {
-      const body = await readJson(c, CredentialsSchema);
+    .post("/login", limitBody, jsonBody(CredentialsSchema), async (c) => {
+      const body = c.req.valid("json");
       const ipLimit = await rateLimits.hit("loginIp", clientIp(c) || "unknown");
       if (!ipLimit.ok) tooMany(ipLimit);
       // Failed attempts per account. The attempt is counted before the password check, in the same
@@ -88,8 +93,8 @@ export function authRoutes(deps: Deps) {
       if (revoked === null) throw refuse({ status: 401, reason: "revoked" });
       return c.json({ revoked });
     })
-    .post("/password", limitBody, freshAuth, async (c) => {
-      const body = await readJson(c, PasswordChangeSchema);
+    .post("/password", limitBody, freshAuth, jsonBody(PasswordChangeSchema), async (c) => {
+      const body = c.req.valid("json");
       const account = await accounts.findById(c.var.user.id);
       if (!account || account.disabled) throw forbidden();
       // Re-authentication before changing a credential (ASVS 7.5.1). 403, not 401: the token is fine.
