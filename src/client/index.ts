@@ -56,7 +56,7 @@ export interface TokenStorage {
 }
 
 /** A `fetch`-compatible function (the global one, `SELF.fetch` in tests, …). */
-export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+export type FetchFunction = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
 /**
  * A `WebSocket`-compatible constructor. Non-browser ones (the `ws` package) also take options
