@@ -15,6 +15,8 @@ export const WORKER_VARS = [
   "SESSION_TOUCH_INTERVAL", "SESSION_CACHE_TTL", "CORS_ORIGINS", "WS_ALLOWED_ORIGINS", "WS_QUERY_SESSION_TOKEN",
   "WS_RECHECK_INTERVAL", "WS_TICKET_TTL", "RATE_LIMIT_LOGIN_ACCOUNT", "RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_REGISTER_IP",
   "ORIGIN_URL", "GATEWAY_PATHS", "GATEWAY_ASSERTION_KEY", "GATEWAY_FORWARD_AUTHORIZATION", "REQUEST_LOG",
+  // Development only (dev/worker-dev.ts): the OpenID Connect provider behind "Sign in with SSO".
+  "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
 ] as const;
 
 export function parseVars(text: string): Record<string, string> {

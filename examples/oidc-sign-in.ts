@@ -15,8 +15,14 @@
  * need not be checked again (OpenID Connect Core §3.1.3.7, item 6); its issuer, audience,
  * expiry and nonce are checked here. The callback hands the session over as the browser
  * client's grant: JSON for `fetch` callers (`Accept: application/json`), otherwise a page
- * that passes it to the opening window (`window.opener.postMessage`, same origin only) and
- * closes: the token never appears in a URL.
+ * that passes it to the window that opened the sign-in (`window.opener.postMessage` to
+ * `appOrigin` only; the app calls `session.adopt(grant)`) and closes: the token never
+ * appears in a URL. In the app:
+ *
+ *   window.open("/sso/start", "sso", "popup,width=480,height=640");
+ *   addEventListener("message", (e) => {
+ *     if (e.origin === location.origin && e.data?.type === "edge-session:sso") session.adopt(e.data.grant);
+ *   });
  */
 import { CodeChallengeMethod, decodeIdToken, generateCodeVerifier, generateState, OAuth2Client, OAuth2RequestError, UnexpectedErrorResponseBodyError, UnexpectedResponseError } from "arctic";
 import type { Context } from "hono";
@@ -40,6 +46,8 @@ export interface OidcSignInOptions {
   toUser?: (claims: IdTokenClaims) => NewSessionUser | null | Promise<NewSessionUser | null>;
   /** @default ["openid", "email"] */
   scopes?: string[];
+  /** The origin of the app page that opens the sign-in and receives the grant. @default redirectUri's origin */
+  appOrigin?: string;
 }
 
 export interface IdTokenClaims {
@@ -163,7 +171,14 @@ export function oidcSignIn(options: OidcSignInOptions | ((c: Context) => OidcSig
       };
       c.header("Cache-Control", "no-store");
       if ((c.req.header("Accept") ?? "").includes("application/json")) return c.json(grant);
-      return c.html(handoffPage(grant, new URL(o.redirectUri).origin));
+      c.header("Content-Security-Policy", "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'");
+      c.header("Referrer-Policy", "no-referrer");
+      return c.html(handoffPage(grant, o.appOrigin ?? new URL(o.redirectUri).origin));
+    })
+    .get("/complete.js", (c) => {
+      c.header("Content-Type", "text/javascript; charset=utf-8");
+      c.header("Cache-Control", "no-cache");
+      return c.body(HANDOFF_SCRIPT);
     });
 }
 
@@ -186,11 +201,21 @@ async function defaultUser(claims: IdTokenClaims): Promise<NewSessionUser | null
 }
 
 /**
- * The page the browser lands on: hands the grant to the window that opened the sign-in (same
- * origin only) and closes. The grant sits in a JSON data block, read by `/sso-complete.js`
- * (a script of this origin: pages with `script-src 'self'` allow it).
+ * The page the browser lands on: hands the grant to the window that opened the sign-in and
+ * closes. The grant sits in a JSON data block (never executed), read by `complete.js` next to
+ * the callback, so the page runs no inline script (`script-src 'self'`).
  */
-function handoffPage(grant: SsoGrant, origin: string): string {
-  const json = JSON.stringify({ grant, origin }).replace(/</g, "\\u003c");
-  return `<!doctype html><meta charset="utf-8"><title>Signed in</title><script type="application/json" id="sso-grant">${json}</script><script src="/sso-complete.js"></script><p>Signed in. You can close this window.</p>`;
+function handoffPage(grant: SsoGrant, appOrigin: string): string {
+  const json = JSON.stringify({ grant, appOrigin }).replace(/</g, "\\u003c");
+  return `<!doctype html><meta charset="utf-8"><title>Signed in</title><script type="application/json" id="sso-grant">${json}</script><script src="complete.js"></script><p>Signed in. You can close this window.</p>`;
 }
+
+/** Posts the grant to the opener, addressed to the app's origin only (no other page can read it). */
+const HANDOFF_SCRIPT = `(() => {
+  const data = JSON.parse(document.getElementById("sso-grant").textContent);
+  if (window.opener) {
+    window.opener.postMessage({ type: "edge-session:sso", grant: data.grant }, data.appOrigin);
+    window.close();
+  }
+})();
+`;

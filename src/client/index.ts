@@ -147,6 +147,13 @@ export interface SessionClient {
    * `StoreUnavailableError`). A token held before is replaced, not ended: `logout()` first.
    */
   login(email: string, password: string): Promise<SessionGrant>;
+  /**
+   * Takes a session issued by another sign-in path of the worker — an SSO callback
+   * (examples/oidc-sign-in.ts), a magic link, a passkey route of your own — shaped like
+   * `login()`'s answer. Emits `login`. Throws `TypeError` for anything that is not such a grant.
+   * Only pass grants that came from your worker (e.g. a `message` event whose `origin` you checked).
+   */
+  adopt(grant: SessionGrant): void;
   /** Creates an account (`POST /auth/register`) and signs in; errors as `login()`, plus `email_taken` (409) and `signup_closed` (403). */
   register(email: string, password: string): Promise<SessionGrant>;
   /**
@@ -353,6 +360,11 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
       return held?.expiresAt ?? null;
     },
     login: (email, password) => authenticate("/auth/login", email, password),
+    adopt(grant) {
+      const parsed = parseGrant(grant);
+      if (!parsed) throw new TypeError("adopt: not a session grant ({ token, tokenType, expiresAt, idleExpiresAt, user })");
+      hold(parsed);
+    },
     register: (email, password) => authenticate("/auth/register", email, password),
     logout,
     fetch: authedFetch,

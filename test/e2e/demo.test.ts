@@ -1,6 +1,7 @@
 /**
  * The demo SPA end to end, in Debian's Chromium driven by playwright-core: the same stack as
- * `npm run dev` (local store + `wrangler dev` + the demo user), on free loopback ports.
+ * `npm run dev` (local store + a local OpenID Connect provider + `wrangler dev` of
+ * dev/worker-dev.ts + the demo user), on free loopback ports.
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`; playwright never downloads a
  * browser here). Without it the suite is skipped, except under CI=true, where it fails.
@@ -14,6 +15,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { OAuth2Server } from "oauth2-mock-server";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUser, DEMO_USERS } from "../../dev/accounts.ts";
@@ -50,6 +52,9 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
   const contexts = new Set<BrowserContext>();
   let base = "";
   let storePrefix = "";
+  let idp: OAuth2Server | null = null;
+  /** The user the local OpenID Connect provider signs in. */
+  const SSO_EMAIL = "sso-user@example.test";
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), "edge-session-e2e-"));
@@ -57,6 +62,11 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     // The SPA loads the client bundle: build it as `npm run dev` / `npm test` do.
     const built = spawnSync("npm", ["run", "--silent", "build:client"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     if (built.status !== 0) throw new Error(`npm run build:client failed: ${built.stderr || built.stdout || built.error}`);
+
+    idp = new OAuth2Server();
+    await idp.issuer.keys.generate("RS256");
+    await idp.start(0, "127.0.0.1");
+    idp.service.on("beforeTokenSigning", (token: { payload: Record<string, unknown> }) => Object.assign(token.payload, { sub: "e2e-sso", email: SSO_EMAIL, email_verified: true }));
 
     store = await startStore({ port: 0, redisUrl: process.env.REDIS_URL || undefined });
     storePrefix = `e2e-${randomBytes(6).toString("hex")}:`;
@@ -70,6 +80,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       UPSTASH_REDIS_REST_TOKEN: store.token,
       STORE_PREFIX: storePrefix,
       WS_RECHECK_INTERVAL: WS_RECHECK,
+      OIDC_ISSUER: idp.issuer.url!,
     };
     const envFile = join(tmp, "worker.env");
     writeFileSync(envFile, formatVars(vars), { mode: 0o600 });
@@ -79,7 +90,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     wrangler = spawn(
       process.execPath,
       [
-        "node_modules/wrangler/bin/wrangler.js", "dev",
+        "node_modules/wrangler/bin/wrangler.js", "dev", "dev/worker-dev.ts",
         "--port", String(port), "--ip", "127.0.0.1",
         "--inspector-port", String(inspectorPort), "--inspector-ip", "127.0.0.1",
         "--env-file", envFile,
@@ -111,6 +122,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     for (const c of contexts) await bounded(c.close(), 5_000);
     if (browser) await bounded(browser.close(), 10_000);
     if (wrangler) await stopGroup(wrangler);
+    if (idp) await bounded(idp.stop(), 5_000);
     if (store) {
       await bounded(dropPrefix(store.backend, storePrefix), 5_000);
       await bounded(store.close(), 5_000);
@@ -127,7 +139,8 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
     contexts.add(context);
     // Loopback only: anything not addressed to the worker is refused before it leaves.
-    await context.route((url) => url.origin !== base, (route) => route.abort("blockedbyclient"));
+    // (and the local OpenID Connect provider, for the SSO popup).
+    await context.route((url) => url.origin !== base && url.origin !== new URL(idp!.issuer.url!).origin, (route) => route.abort("blockedbyclient"));
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];
@@ -284,6 +297,24 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     } finally {
       await close(first.context);
       await close(second.context);
+    }
+  });
+
+  it("Sign in with SSO (development): a popup to the local OpenID Connect provider, back signed in as its user", async () => {
+    const { context, page, errors } = await newPage();
+    try {
+      await page.goto(base + "/");
+      const sso = page.getByRole("button", { name: "Sign in with SSO" });
+      await sso.waitFor({ state: "visible" });
+      const popupOpened = page.waitForEvent("popup");
+      await sso.click();
+      const popup = await popupOpened;
+      await popup.waitForEvent("close", { timeout: 20_000 });
+      await page.locator("#app-view").waitFor({ state: "visible" });
+      await expect.poll(() => page.locator("#me-email").textContent()).toBe(SSO_EMAIL);
+      expect(errors).toEqual([]);
+    } finally {
+      await close(context);
     }
   });
 
