@@ -85,13 +85,14 @@ beforeAll(async () => {
   );
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], dir);
 
-  // The README's snippets are these files: copied as they are, importing "edge-session".
+  // The README's snippets are these files: copied as they are, importing "edge-session"
+  // (node-socket.ts, a Node program, is type-checked and run by test/node/ws-node-client.test.ts).
   mkdirSync(join(dir, "src"));
-  for (const f of readdirSync(join(ROOT, "examples"))) if (f.endsWith(".ts")) copyFileSync(join(ROOT, "examples", f), join(dir, "src", f));
+  for (const f of readdirSync(join(ROOT, "examples"))) if (f.endsWith(".ts") && f !== "node-socket.ts") copyFileSync(join(ROOT, "examples", f), join(dir, "src", f));
   const strict = { target: "ES2022", module: "ES2022", moduleResolution: "Bundler", strict: true, skipLibCheck: false, noEmit: true, isolatedModules: true, verbatimModuleSyntax: true };
   writeFileSync(
     join(dir, "tsconfig.worker.json"),
-    JSON.stringify({ compilerOptions: { ...strict, lib: ["ES2022"], types: ["@cloudflare/workers-types"] }, files: ["src/library-worker.ts", "src/rpc-caller.ts", "src/oidc-sign-in.ts", "src/mount.ts"] }),
+    JSON.stringify({ compilerOptions: { ...strict, lib: ["ES2022"], types: ["@cloudflare/workers-types"] }, files: ["src/library-worker.ts", "src/rpc-caller.ts", "src/oidc-sign-in.ts", "src/oidc-worker.ts", "src/mount.ts"] }),
   );
   writeFileSync(
     join(dir, "tsconfig.browser.json"),
@@ -133,7 +134,7 @@ describe("npm pack", () => {
 });
 
 describe("type-checking the installed package (skipLibCheck: false)", () => {
-  it("a worker project with Workers types: the library worker, the RPC caller, the OIDC recipe, mount.ts", () => {
+  it("a worker project with Workers types: the library worker, the RPC caller, the OIDC recipe and its worker, mount.ts", () => {
     const r = tsc("tsconfig.worker.json");
     expect(r.output).toBe("");
     expect(r.status).toBe(0);

@@ -1,5 +1,5 @@
 /**
- * The OpenID Connect recipe (examples/oidc-sign-in.ts, with arctic) end to end against a real
+ * The OpenID Connect recipe (examples/oidc-sign-in.ts, with arctic, mounted by examples/oidc-worker.ts) end to end against a real
  * local OpenID Connect provider (oauth2-mock-server: discovery, authorize with PKCE and nonce,
  * token endpoint, RS256 ID tokens), the recipe running in workerd (Miniflare) against the
  * local store, ending in an edge-session token that sessionAuth() accepts.
@@ -29,7 +29,7 @@ beforeAll(async () => {
   store = await startStore({ port: 0, redisUrl: process.env.REDIS_URL || undefined });
   const outfile = path.resolve(".tmp/oidc-worker/index.js");
   await build({
-    entryPoints: [path.resolve("test/node/fixtures/oidc-worker.ts")],
+    entryPoints: [path.resolve("examples/oidc-worker.ts")],
     outfile,
     bundle: true,
     format: "esm",

@@ -10,6 +10,7 @@ import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { openNodeSocket } from "../../examples/node-socket.ts";
 import { createSessionClient, type WebSocketConstructor } from "../../src/client/index.ts";
 import { bundleWorker, COMPATIBILITY_DATE } from "./helpers/bundle.ts";
 
@@ -65,11 +66,11 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
 }
 
 describe("the browser client under Node with ws", () => {
-  it("opens a socket (no Origin, Bearer + ticket), talks, and is closed 4401 when the session ends", async () => {
-    const client = createSessionClient({ baseUrl: base, WebSocket: NodeWebSocket, socketAuthorization: true });
+  it("examples/node-socket.ts: opens a socket (no Origin, Bearer + ticket), talks, and is closed 4401 when the session ends", async () => {
     const email = `node-${randomBytes(4).toString("hex")}@example.test`;
-    const grant = await client.register(email, PASSWORD);
-    const ws = (await client.openSocket()) as unknown as WebSocket;
+    await createSessionClient({ baseUrl: base }).register(email, PASSWORD);
+    const { session: client, socket: ws } = await openNodeSocket(base, email, PASSWORD);
+    const grant = { user: client.user };
     const hello = nextMessage(ws);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
