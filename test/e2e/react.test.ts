@@ -13,7 +13,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { bundleWorker, COMPATIBILITY_DATE } from "../node/helpers/bundle.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

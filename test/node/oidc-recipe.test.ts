@@ -10,7 +10,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { OAuth2Server } from "oauth2-mock-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { COMPATIBILITY_DATE } from "./helpers/bundle.ts";
 
 const CLIENT_ID = "edge-session-test";

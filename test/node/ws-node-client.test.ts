@@ -9,7 +9,7 @@ import http from "node:http";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startStore, type StoreServer } from "../../dev/store/server.ts";
+import { startStore, type StoreServer } from "@edge-session/local-store";
 import { openNodeSocket } from "../../examples/node-socket.ts";
 import { createSessionClient, type WebSocketConstructor } from "../../src/client/index.ts";
 import { bundleWorker, COMPATIBILITY_DATE } from "./helpers/bundle.ts";
