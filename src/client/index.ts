@@ -18,9 +18,9 @@
  * token, forgets it on 401 and throws `StoreUnavailableError` on 503 like `session.fetch` does:
  *
  *   import { hc } from "hono/client";
- *   import type { AppType } from "edge-session/worker";
+ *   import type { AppType } from "edge-session/app-type"; // no Workers types: fine in a DOM-only project
  *   const api = hc<AppType>(baseUrl, { fetch: session.fetch });
- *   const res = await api.api.me.$get(); // res.json() is typed as { user: … }
+ *   const res = await api.api.me.$get(); // res.json() is typed as { user: … }; request bodies are typed too
  *
  * The token lives in memory unless you opt in to `storage` (e.g. `sessionStorage`). It is only
  * ever sent, as `Authorization: Bearer …`, to `baseUrl`'s origin, and never put in a URL.
