@@ -1,9 +1,17 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { filterWorkerdNoise, keepConsoleLog } from "./test/expected-noise.ts";
 
 // The fault tests' expected output is counted, not printed (TEST_VERBOSE=1 prints it).
 filterWorkerdNoise();
+
+/** The examples import the package by name, as a user's code does; in this repository that name is src/. */
+const packageAlias = [
+  { find: /^edge-session$/, replacement: fileURLToPath(new URL("./src/lib.ts", import.meta.url)) },
+  { find: /^edge-session\/client$/, replacement: fileURLToPath(new URL("./src/client/index.ts", import.meta.url)) },
+  { find: /^edge-session\/react$/, replacement: fileURLToPath(new URL("./src/react/index.ts", import.meta.url)) },
+];
 
 /**
  * Two projects:
@@ -13,8 +21,9 @@ filterWorkerdNoise();
  *   is set, the embedded in-memory backend otherwise — and provides its URL; the worker's
  *   bindings point at it. The store's own protocol conformance tests (dev/store/test/workerd)
  *   run here too: they need workerd and the real @upstash/redis client.
- * - `node`: tests of the Node-side tools (the local store's package, the dev runner) and the
- *   browser end-to-end tests, which drive Debian's Chromium with playwright-core.
+ * - `node`: tests of the Node-side tools (the local store's package, the dev runner), the
+ *   browser end-to-end tests, which drive Debian's Chromium with playwright-core, and the
+ *   consumer test (test/consumer: the packed tarball installed and run in a fresh project).
  */
 export default defineConfig({
   test: {
@@ -23,6 +32,7 @@ export default defineConfig({
     onConsoleLog: (log) => keepConsoleLog(log),
     projects: [
       {
+        resolve: { alias: packageAlias },
         plugins: [
           cloudflareTest(({ inject }) => ({
             main: "./src/index.ts",
@@ -64,10 +74,11 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias: packageAlias },
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "dev/store/test/node/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "test/consumer/**/*.test.ts", "dev/store/test/node/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Each file starts its own servers on port 0; run them one at a time to keep the

@@ -14,12 +14,15 @@ export interface StoreTarget {
   prefix?: string;
 }
 
-export async function addUser(target: StoreTarget, email: string, password: string, roles: string[] = []): Promise<"created" | "exists"> {
+/** The account's id either way: the new one's, or the one already holding that email. */
+export async function addUser(target: StoreTarget, email: string, password: string, roles: string[] = []): Promise<{ status: "created" | "exists"; id: string }> {
   const store = createUpstashStore({ url: target.url, token: target.token, timeoutMs: 5000 });
   const accounts = new AccountStore(store, keySpace(target.prefix ?? "es:"));
   const hasher = await createPasswordHasher(target.pepper);
   const created = await accounts.create({ email, passwordHash: await hasher.hash(password), roles });
-  return created ? "created" : "exists";
+  if (created) return { status: "created", id: created.id };
+  const existing = await accounts.findByEmail(email);
+  return { status: "exists", id: existing?.id ?? "" };
 }
 
 export const DEMO_USERS = [

@@ -76,7 +76,7 @@ export async function prepareDevStore(options: DevStoreOptions): Promise<DevStor
       try {
         const r = await addUser({ url: vars.UPSTASH_REDIS_REST_URL, token: vars.UPSTASH_REDIS_REST_TOKEN!, pepper: vars.PASSWORD_PEPPER!, prefix: vars.STORE_PREFIX }, u.email, u.password, u.roles);
         demoAccounts.push(u.email);
-        log(`[dev] ${u.roles.includes("admin") ? "admin" : "user "}: ${u.email} / ${u.password}${r === "exists" ? " (already there)" : ""}`);
+        log(`[dev] ${u.roles.includes("admin") ? "admin" : "user "}: ${u.email} / ${u.password}${r.status === "exists" ? " (already there)" : ""}`);
       } catch (error) {
         log(`[dev] could not seed ${u.email}: ${(error as Error).message}`);
       }

@@ -16,6 +16,8 @@ export const WORKER_VARS = [
   "WS_RECHECK_INTERVAL", "WS_TICKET_TTL", "WS_MAX_SOCKETS_PER_SESSION", "WS_MAX_SOCKETS_PER_USER", "WS_MAX_MESSAGE_BYTES",
   "RATE_LIMIT_LOGIN_ACCOUNT", "RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_REGISTER_IP",
   "ORIGIN_URL", "GATEWAY_PATHS", "GATEWAY_ASSERTION_KEY", "GATEWAY_FORWARD_AUTHORIZATION", "REQUEST_LOG",
+  // Development only (dev/worker-dev.ts): the OpenID Connect provider behind "Sign in with SSO".
+  "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET",
 ] as const;
 
 export function parseVars(text: string): Record<string, string> {

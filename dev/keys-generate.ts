@@ -8,8 +8,11 @@ if (!/^[A-Za-z0-9_-]{1,8}$/.test(values.kid!)) {
   process.exit(2);
 }
 const entry = newKeyEntry(values.kid);
-console.log(`# A new signing key (32 random bytes). To rotate, put it FIRST and keep the old ones after it:`);
-console.log(`#   SESSION_KEYS=${entry},<current entries>`);
+console.log(`# A new signing key (32 random bytes). A new deployment: use it alone.`);
 console.log(`SESSION_KEYS=${entry}`);
+console.log(`# Rotating (docs/OPERATIONS.md): 1. add it AFTER the current signer and deploy everywhere:`);
+console.log(`#   SESSION_KEYS=<current entries>,${entry}`);
+console.log(`# 2. then move it first (it signs from then on): SESSION_KEYS=${entry},<current entries>`);
+console.log(`# 3. after the absolute timeout (12 h by default), remove the old entries.`);
 console.log(`# A password pepper, if you need one (set once; changing it invalidates every password):`);
 console.log(`PASSWORD_PEPPER=${newPepper()}`);

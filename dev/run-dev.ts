@@ -8,12 +8,16 @@
  *    taken) — real Redis when REDIS_URL is set, embedded otherwise;
  * 3. a demo user and a demo admin, only in a store whose data this runner owns (the embedded
  *    one it started) unless SEED_DEMO_ACCOUNTS=1 / --seed-demo-accounts (dev/dev-store.ts);
- * 4. `wrangler dev` bound to that store at http://localhost:8787 (PORT overrides).
+ * 4. a local OpenID Connect provider (oauth2-mock-server) for the SPA's "Sign in with SSO",
+ *    signing in `sso@example.com` without a form (OIDC_ISSUER set beforehand uses that one);
+ * 5. `wrangler dev` of dev/worker-dev.ts (the worker plus the development-only SSO routes)
+ *    bound to that store at http://localhost:8787 (PORT overrides).
  * Ctrl-C stops everything.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { OAuth2Server } from "oauth2-mock-server";
 import { ensureDevVars, formatVars, mergeWithEnvironment } from "./dev-vars.ts";
 import { DEFAULT_STORE_PORT, prepareDevStore, type DevStore } from "./dev-store.ts";
 
@@ -51,6 +55,17 @@ try {
   fail(`could not start the store: ${(e as Error).message}`);
 }
 
+let idp: OAuth2Server | null = null;
+if (!vars.OIDC_ISSUER) {
+  idp = new OAuth2Server();
+  await idp.issuer.keys.generate("RS256");
+  await idp.start(portFrom("OIDC_PORT", 0), "127.0.0.1");
+  // Every sign-in at this provider is this user: there is no login form.
+  idp.service.on("beforeTokenSigning", (token: { payload: Record<string, unknown> }) => Object.assign(token.payload, { sub: "sso-demo-user", email: "sso@example.com", email_verified: true }));
+  vars.OIDC_ISSUER = idp.issuer.url!;
+  console.log(`[dev] SSO: local OpenID Connect provider at ${vars.OIDC_ISSUER} (signs in sso@example.com)`);
+}
+
 // Hand the merged variables to wrangler through a private env file (environment wins over .dev.vars).
 mkdirSync(".wrangler", { recursive: true });
 const envFile = ".wrangler/dev-run.env";
@@ -58,7 +73,7 @@ writeFileSync(envFile, formatVars(vars), { mode: 0o600 });
 
 const wrangler = spawn(
   process.execPath,
-  ["node_modules/wrangler/bin/wrangler.js", "dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
+  ["node_modules/wrangler/bin/wrangler.js", "dev", "dev/worker-dev.ts", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
   {
     stdio: ["ignore", "inherit", "inherit"],
     // No telemetry, and no download of the `Request.cf` sample (the worker reads nothing from
@@ -74,6 +89,7 @@ async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   wrangler.kill("SIGTERM");
+  await idp?.stop();
   await store.close();
   process.exit(code);
 }

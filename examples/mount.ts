@@ -3,7 +3,7 @@
  * (same SESSION_KEYS, same store and prefix) are verified here, with typed `c.var.user`.
  */
 import { Hono } from "hono";
-import { createSessionLayer, requireRole, sessionAuth, type SessionVariables } from "../src/lib.js";
+import { createSessionLayer, requireRole, sessionAuth, type SessionVariables } from "edge-session";
 
 export interface MountEnv {
   UPSTASH_REDIS_REST_URL: string;

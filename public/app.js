@@ -23,6 +23,7 @@ const ui = {
   email: $("email"),
   password: $("password"),
   registerButton: $("register-button"),
+  ssoButton: $("sso-button"),
   appView: $("app-view"),
   appTitle: $("app-title"),
   whoami: $("whoami"),
@@ -356,6 +357,27 @@ ui.signinForm.addEventListener("submit", (event) => {
   void authenticate("login");
 });
 ui.registerButton.addEventListener("click", () => void authenticate("register"));
+
+// "Sign in with SSO": development only (`npm run dev` mounts /sso/* from dev/worker-dev.ts and a
+// local OpenID Connect provider; the deployed worker answers 404 here, and the button stays hidden).
+fetch("/sso/enabled").then((r) => (ui.ssoButton.hidden = r.status !== 204), () => {});
+ui.ssoButton.addEventListener("click", () => {
+  ui.signinError.hidden = true;
+  window.open("/sso/start", "edge-session-sso", "popup,width=480,height=640");
+});
+// The callback page posts the grant to this window, addressed to this origin; anything from
+// another origin, or shaped otherwise, is ignored.
+window.addEventListener("message", (event) => {
+  if (event.origin !== location.origin || event.data?.type !== "edge-session:sso") return;
+  try {
+    session.adopt(event.data.grant);
+  } catch (error) {
+    log(`SSO: ${error instanceof Error ? error.message : String(error)}`, "error");
+    return;
+  }
+  showApp();
+  void Promise.all([loadMe(), loadSessions()]);
+});
 ui.refresh.addEventListener("click", () => void loadMe());
 ui.sessionsRefresh.addEventListener("click", () => void loadSessions());
 ui.logout.addEventListener("click", () => void signOut());

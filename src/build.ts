@@ -8,7 +8,7 @@ import { assembleCore } from "./assemble.js";
 import { AccountStore } from "./auth/accounts.js";
 import { createPasswordHasher } from "./auth/password.js";
 import { createRateLimits, limitRules } from "./auth/rate-limits.js";
-import { loadConfig, type Config, type Env } from "./config.js";
+import { loadConfig, type Config, type WorkerEnv } from "./config.js";
 import type { Deps, RealtimeBindings } from "./deps.js";
 import { pushSessionsEnded } from "./realtime/gate.js";
 import { createUpstashStore } from "./store/redis.js";
@@ -65,7 +65,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   };
 }
 
-export async function build(env: Env, overrides: BuildOverrides = {}): Promise<Built> {
+export async function build(env: WorkerEnv, overrides: BuildOverrides = {}): Promise<Built> {
   const loaded = loadConfig(env);
   if (!loaded.ok) {
     const message = `edge-session is misconfigured: ${loaded.problems.join("; ")}`;

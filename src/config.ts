@@ -47,7 +47,20 @@ export interface Env {
   GATEWAY_FORWARD_AUTHORIZATION?: string;
   REQUEST_LOG?: string;
   SERVER_TIMING?: string;
-  ASSETS?: Fetcher;
+  /**
+   * The static-assets binding (the demo SPA), served by the platform before the worker runs.
+   * Typed structurally rather than as Workers' `Fetcher`: `AppType` reaches this interface, and
+   * it must type-check in front-end projects that have DOM types only.
+   */
+  ASSETS?: { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
+}
+
+/**
+ * The deployed worker's bindings: `Env` plus the Durable Object namespaces of the real-time
+ * layer. Kept apart from `Env` because `AppType` reaches `Env` and must type-check in front-end
+ * projects with DOM types only, where Workers' `DurableObjectNamespace` does not exist.
+ */
+export interface WorkerEnv extends Env {
   /** The demo room objects behind `/ws` (src/realtime/room.ts). */
   ROOMS?: DurableObjectNamespace<import("./realtime/room.js").RealtimeRoom>;
   /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */

@@ -1,9 +1,12 @@
 /**
  * `createSessionLayer()`: the session layer from plain options, validated at creation, for a Hono
  * app of your own. Built by the same `assembleCore()` as the worker, with the same defaults
- * (defaults.ts). Mount `sessionAuth(layer)` to verify requests.
+ * (defaults.ts). Mount `sessionAuth(layer)` to verify requests; the layer's front-page calls
+ * (`createSession`, `validateSession`, `endSession`, `endUserSessions`: sessions.ts) cover a
+ * sign-in of your own.
  */
 import { assembleCore, type SessionCore } from "./assemble.js";
+import { sessionApi, type SessionApi } from "./sessions.js";
 import { DEFAULTS, defaultTouchInterval } from "./defaults.js";
 import { DEFAULT_POLICY, type SessionPolicy } from "./session/manager.js";
 import type { RedisStore } from "./store/redis.js";
@@ -28,7 +31,7 @@ export interface SessionLayerOptions {
   now?: () => number;
 }
 
-export type SessionLayer = SessionCore;
+export type SessionLayer = SessionCore & SessionApi;
 
 export async function createSessionLayer(o: SessionLayerOptions): Promise<SessionLayer> {
   const ring = parseKeyRing(o.sessionKeys);
@@ -36,7 +39,7 @@ export async function createSessionLayer(o: SessionLayerOptions): Promise<Sessio
   if (!o.store && (!o.url || !o.token)) problems.push("url and token (or store) are required");
   if (problems.length || !ring.ok) throw new Error(`createSessionLayer: ${problems.join("; ")}`);
   const idle = o.policy?.idleTimeoutMs ?? DEFAULT_POLICY.idleTimeoutMs;
-  return assembleCore({
+  const core = await assembleCore({
     store: o.store ?? { url: o.url!, token: o.token! },
     storeTimeoutMs: o.timeoutMs,
     sessionKeys: ring.entries,
@@ -45,4 +48,5 @@ export async function createSessionLayer(o: SessionLayerOptions): Promise<Sessio
     cacheTtlMs: o.cacheTtlMs ?? parseDuration(DEFAULTS.cacheTtl)!,
     now: o.now,
   });
+  return { ...core, ...sessionApi(core) };
 }

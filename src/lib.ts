@@ -5,6 +5,7 @@
  *   import { createSessionLayer, sessionAuth, requireRole, errorHandler } from "edge-session";
  *
  *   const layer = await createSessionLayer({ url, token, sessionKeys: env.SESSION_KEYS });
+ *   const { token } = await layer.createSession({ id, email, roles: [] }); // after your own sign-in
  *   app.use("/api/*", sessionAuth(layer));
  *   app.get("/api/admin", requireRole("admin"), (c) => c.json(c.var.user));
  *   app.onError(errorHandler); // 503 with Retry-After when the store is down
@@ -39,3 +40,5 @@ export { createSessionLayer, type SessionLayer, type SessionLayerOptions } from 
 /** Verified sockets in Durable Objects (ours and yours): see src/realtime/library.ts and docs/REALTIME.md. */
 export * from "./realtime/library.js";
 export { RealtimeRoom } from "./realtime/room.js";
+export { sessionApi, USER_ID, type SessionApi, type NewSessionUser, type NewSessionMeta, type CreateSessionResult, type ValidateSessionResult } from "./sessions.js";
+export type { VerifyResponse, CreateSessionResponse, RpcSession } from "./rpc-types.js";

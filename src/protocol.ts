@@ -65,6 +65,13 @@ export type TooManySocketsReason = (typeof TOO_MANY_SOCKETS_REASONS)[number];
 /** What `SessionVerifier.verify()` (service-binding RPC) answers when it does not grant. */
 export type RpcRefusalReason = InvalidReason | "missing" | "store_unavailable" | "misconfigured";
 
+/**
+ * What `SessionVerifier.createSession()` answers when it issues nothing: `invalid_user` for a
+ * user that is not `{ id (1–64 of A–Z a–z 0–9 _ -), email, roles? }`, `disabled` for an account
+ * an admin disabled.
+ */
+export type RpcCreateRefusalReason = "invalid_user" | "disabled" | "store_unavailable" | "misconfigured";
+
 /** Why the worker closes a live WebSocket, with the close code it uses. */
 export const SOCKET_CLOSE = {
   /** The session ended (logout, revocation, expiry): sign in again. */

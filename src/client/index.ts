@@ -3,6 +3,10 @@
  * dependencies and no Worker APIs — it runs in any browser (bundled for the demo SPA as
  * `public/vendor/session-client.js` by `npm run build:client`), in workerd, and in Node (which
  * has a global `WebSocket` from 22 on; on Node 20 pass the `WebSocket` option, e.g. from `ws`).
+ * Clients that are not browsers (servers, CLIs, mobile apps) send no `Origin` on a WebSocket
+ * handshake, and the worker accepts such a handshake only with an `Authorization: Bearer`
+ * header, which browsers cannot send on a WebSocket: pass a constructor that takes headers and
+ * `socketAuthorization: true`, e.g. `{ WebSocket: WebSocketFromWs, socketAuthorization: true }`.
  *
  *   const session = createSessionClient({ baseUrl: location.origin });
  *   session.on("unauthorized", () => showSignIn());
@@ -14,9 +18,9 @@
  * token, forgets it on 401 and throws `StoreUnavailableError` on 503 like `session.fetch` does:
  *
  *   import { hc } from "hono/client";
- *   import type { AppType } from "edge-session/worker";
+ *   import type { AppType } from "edge-session/app-type"; // no Workers types: fine in a DOM-only project
  *   const api = hc<AppType>(baseUrl, { fetch: session.fetch });
- *   const res = await api.api.me.$get(); // res.json() is typed as { user: … }
+ *   const res = await api.api.me.$get(); // res.json() is typed as { user: … }; request bodies are typed too
  *
  * The token lives in memory unless you opt in to `storage` (e.g. `sessionStorage`). It is only
  * ever sent, as `Authorization: Bearer …`, to `baseUrl`'s origin, and never put in a URL.
@@ -76,10 +80,13 @@ export interface TokenStorage {
 }
 
 /** A `fetch`-compatible function (the global one, `SELF.fetch` in tests, …). */
-export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+export type FetchFunction = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 
-/** A `WebSocket`-compatible constructor. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+/**
+ * A `WebSocket`-compatible constructor. Non-browser ones (the `ws` package) also take options
+ * with `headers`, which `socketAuthorization` uses.
+ */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocket;
 
 export interface SessionClientOptions {
   /**
@@ -122,6 +129,15 @@ export interface SessionClientOptions {
    * @default globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Also send `Authorization: Bearer <token>` on the WebSocket handshake, as the constructor's
+   * third argument `{ headers }` (the `ws` package takes it; browsers ignore it and cannot send
+   * headers on a WebSocket at all). For clients that are not browsers and so send no `Origin`:
+   * the worker accepts a handshake without `Origin` only with this header, and the ticket must
+   * belong to the same session. Leave it off in browsers.
+   * @default false
+   */
+  socketAuthorization?: boolean;
   /**
    * The clock, in milliseconds since the epoch: a stored session past its `expiresAt` is
    * dropped at start-up instead of being sent.
@@ -168,6 +184,13 @@ export interface SessionClient<T extends SessionTransport = SessionTransport> {
    * `StoreUnavailableError`). A token held before is replaced, not ended: `logout()` first.
    */
   login(email: string, password: string): Promise<GrantFor<T>>;
+  /**
+   * Takes a session issued by another sign-in path of the worker — an SSO callback
+   * (examples/oidc-sign-in.ts), a magic link, a passkey route of your own — shaped like
+   * `login()`'s answer. Emits `login`. Throws `TypeError` for anything that is not such a grant.
+   * Only pass grants that came from your worker (e.g. a `message` event whose `origin` you checked).
+   */
+  adopt(grant: SessionGrant): void;
   /** Creates an account (`POST /auth/register`) and signs in; errors as `login()`, plus `email_taken` (409) and `signup_closed` (403). */
   register(email: string, password: string): Promise<GrantFor<T>>;
   /**
@@ -451,6 +474,9 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     const url = resolve(path);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const Ctor = options.WebSocket ?? globalThis.WebSocket;
+    if (options.socketAuthorization && held !== null) {
+      return new Ctor(url.href, [TICKET_PROTOCOL, ticket, ...protocols], { headers: { Authorization: `Bearer ${held.token}` } });
+    }
     return new Ctor(url.href, [TICKET_PROTOCOL, ticket, ...protocols]);
   }
 
@@ -467,6 +493,11 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     },
     login: (email, password) => authenticate("/auth/login", email, password) as Promise<GrantFor<T>>,
     register: (email, password) => authenticate("/auth/register", email, password) as Promise<GrantFor<T>>,
+    adopt(grant) {
+      const parsed = parseGrant(grant);
+      if (!parsed) throw new TypeError("adopt: not a session grant ({ token, tokenType, expiresAt, idleExpiresAt, user })");
+      hold(parsed);
+    },
     logout,
     restore: restoreSession,
     fetch: authedFetch,

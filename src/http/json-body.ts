@@ -1,8 +1,10 @@
 /**
  * JSON bodies: size-limited before parsing (413), parsed without ever throwing past us (400
  * `invalid_json`), validated with a valibot schema (400 `invalid_request` naming the field).
+ * `jsonBody(schema)` is the same as route middleware: the handler reads `c.req.valid("json")`,
+ * and `hc<AppType>` types the request body from the schema.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { jsonError } from "./responses.js";
@@ -33,4 +35,17 @@ export async function readJson<S extends v.GenericSchema>(c: Context, schema: S)
     throw jsonError("invalid_request", { field, message: issue?.message ?? "invalid body" });
   }
   return parsed.output;
+}
+
+/**
+ * Validator middleware over `readJson`: the same checks and error bodies, with the schema's
+ * input type declared for `hc<AppType>` (`$post({ json })`) and its output in `c.req.valid("json")`.
+ */
+export function jsonBody<S extends v.GenericSchema, E extends Env = Env, P extends string = string>(
+  schema: S,
+): MiddlewareHandler<E, P, { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }> {
+  return async (c, next) => {
+    c.req.addValidatedData("json", (await readJson(c, schema)) as object);
+    await next();
+  };
 }

@@ -38,8 +38,8 @@ export function identityFor(session: Session, socketId = encodeBase64url(randomB
     userId: session.userId,
     email: session.email,
     roles: session.roles,
-    expiresAt: Math.min(session.idleExpiresAt, session.absoluteExpiresAt),
-    absoluteExpiresAt: session.absoluteExpiresAt,
+    expiresAt: Math.min(session.idleExpiresAt, session.expiresAt),
+    absoluteExpiresAt: session.expiresAt,
   };
 }
 

@@ -141,11 +141,11 @@ export async function recheckSockets(ctx: DurableObjectState, reader: RecheckRea
       slid.add(session.id);
       // A failed slide only shortens the idle window (the next re-check reads the truth).
       if (await reader.keepAlive(session)) {
-        session.idleExpiresAt = Math.min(now + reader.idleTimeoutMs, session.absoluteExpiresAt);
+        session.idleExpiresAt = Math.min(now + reader.idleTimeoutMs, session.expiresAt);
       }
     }
-    const expiresAt = Math.min(session.idleExpiresAt, session.absoluteExpiresAt);
-    update(ws, { ...id, expiresAt, absoluteExpiresAt: session.absoluteExpiresAt });
+    const expiresAt = Math.min(session.idleExpiresAt, session.expiresAt);
+    update(ws, { ...id, expiresAt, absoluteExpiresAt: session.expiresAt });
     next = Math.min(next, expiresAt + 1);
   }
   return next;

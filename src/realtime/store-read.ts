@@ -30,7 +30,7 @@ export function recheckReader(o: { store: RedisStore; keys: KeySpace; sessions: 
         batch.forEach((id, j) => {
           const s = decodeRecord(id, raw?.[j] ?? null);
           // Expiry is checked in code too, as everywhere (ASVS 7.3.2).
-          out.set(id, s && now < s.idleExpiresAt && now < s.absoluteExpiresAt ? s : null);
+          out.set(id, s && now < s.idleExpiresAt && now < s.expiresAt ? s : null);
         });
       }
       return out;

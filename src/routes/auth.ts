@@ -2,7 +2,7 @@
  * /auth: register, login, logout, the current session, the user's sessions, password change.
  * Session-management routes always read the store (`fresh`), never the edge cache.
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { nextCredentialVersion, normaliseEmail } from "../auth/accounts.js";
 import { countLoginAttempt, refundAttempt } from "../auth/login-limits.js";
 import { CredentialsSchema, PasswordChangeSchema } from "../auth/schemas.js";
@@ -10,7 +10,7 @@ import type { LimitDecision } from "../auth/rate-limits.js";
 import { sessionAuth } from "../credentials/session-auth.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { resolveClientAddress } from "../http/client-address.js";
-import { limitBody, readJson } from "../http/json-body.js";
+import { jsonBody, limitBody } from "../http/json-body.js";
 import { forbidden, jsonError, refuse } from "../http/responses.js";
 import { checkCsrf } from "../cookie/csrf.js";
 import { clearedSessionCookie, sessionCookie } from "../cookie/session-cookie.js";
@@ -52,7 +52,7 @@ export function authRoutes(deps: Deps) {
     c.header("Cache-Control", "no-store");
     if (transport === "cookie") {
       // The token leaves in Set-Cookie only (ASVS 5.0 3.3.4): not in the body, not in a header a script can read.
-      c.header("Set-Cookie", sessionCookie(created.token, created.session.absoluteExpiresAt, deps.now(), config.cookie));
+      c.header("Set-Cookie", sessionCookie(created.token, created.session.expiresAt, deps.now(), config.cookie));
       return c.json(cookieLoginView(created.session), status);
     }
     // The token travels in the body only: a copy in a response header is one more place for
@@ -68,10 +68,15 @@ export function authRoutes(deps: Deps) {
     if (transport === "cookie" && !checkCsrf(c.req.raw).ok) throw forbidden("csrf");
   }
 
+  // Before the body is read: a closed sign-up says so whatever was sent.
+  const signupOpen: MiddlewareHandler<AppEnv> = async (_c, next) => {
+    if (config.signup !== "open") throw forbidden("signup_closed");
+    await next();
+  };
+
   return new Hono<AppEnv>()
-    .post("/register", limitBody, async (c) => {
-      if (config.signup !== "open") throw forbidden("signup_closed");
-      const body = await readJson(c, CredentialsSchema);
+    .post("/register", limitBody, signupOpen, jsonBody(CredentialsSchema), async (c) => {
+      const body = c.req.valid("json");
       requireCsrfForCookie(c, body.transport);
       const ipLimit = await rateLimits.hit("registerIp", resolveClientAddress(c, config.environment).group);
       if (!ipLimit.ok) tooMany(ipLimit);
@@ -79,8 +84,8 @@ export function authRoutes(deps: Deps) {
       if (!account) throw jsonError("email_taken");
       return issue(c, 201, account, account.credentialVersion, body.transport);
     })
-    .post("/login", limitBody, async (c) => {
-      const body = await readJson(c, CredentialsSchema);
+    .post("/login", limitBody, jsonBody(CredentialsSchema), async (c) => {
+      const body = c.req.valid("json");
       requireCsrfForCookie(c, body.transport);
       const { group } = resolveClientAddress(c, config.environment);
       const ipLimit = await rateLimits.hit("loginIp", group);
@@ -123,8 +128,8 @@ export function authRoutes(deps: Deps) {
       if (revoked === null) throw refuse({ status: 401, reason: "revoked" });
       return c.json({ revoked });
     })
-    .post("/password", limitBody, freshAuth, async (c) => {
-      const body = await readJson(c, PasswordChangeSchema);
+    .post("/password", limitBody, freshAuth, jsonBody(PasswordChangeSchema), async (c) => {
+      const body = c.req.valid("json");
       const account = await accounts.findById(c.var.user.id);
       if (!account || account.disabled) throw forbidden();
       // Re-authentication before changing a credential (ASVS 7.5.1), limited like a login: a

@@ -9,7 +9,7 @@ export function sessionView(s: Session, currentId?: string) {
     createdAt: new Date(s.createdAt).toISOString(),
     lastSeenAt: new Date(s.lastSeenAt).toISOString(),
     idleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
-    expiresAt: new Date(s.absoluteExpiresAt).toISOString(),
+    expiresAt: new Date(s.expiresAt).toISOString(),
     ...(currentId !== undefined ? { current: s.id === currentId } : {}),
   };
 }
@@ -18,7 +18,7 @@ export function loginView(token: string, s: Session) {
   return {
     token,
     tokenType: "Bearer" as const,
-    expiresAt: new Date(s.absoluteExpiresAt).toISOString(),
+    expiresAt: new Date(s.expiresAt).toISOString(),
     idleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
     user: { id: s.userId, email: s.email, roles: s.roles },
   };
@@ -28,7 +28,7 @@ export function loginView(token: string, s: Session) {
 export function cookieLoginView(s: Session) {
   return {
     transport: "cookie" as const,
-    expiresAt: new Date(s.absoluteExpiresAt).toISOString(),
+    expiresAt: new Date(s.expiresAt).toISOString(),
     idleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
     user: { id: s.userId, email: s.email, roles: s.roles },
   };

@@ -116,7 +116,7 @@ export class SessionManager {
       createdAt: now,
       lastSeenAt: now,
       idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, now + this.policy.absoluteTimeoutMs),
-      absoluteExpiresAt: now + this.policy.absoluteTimeoutMs,
+      expiresAt: now + this.policy.absoluteTimeoutMs,
       device: describeDevice(input.userAgent),
       ip: (input.ip ?? "").slice(0, 45),
       ...(input.data ? { data: input.data } : {}),
@@ -158,7 +158,7 @@ export class SessionManager {
     const slid = this.slid.get(session.id);
     if (slid !== undefined && now - slid < interval) return null;
     this.slid.set(session.id, now);
-    const next: Session = { ...session, lastSeenAt: now, idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, session.absoluteExpiresAt) };
+    const next: Session = { ...session, lastSeenAt: now, idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, session.expiresAt) };
     return this.store.set(this.keys.session(session.id), encodeRecord(next), { px: ttlFor(next, now), xx: true }).catch(() => false);
   }
 
@@ -231,5 +231,5 @@ export class SessionManager {
 }
 
 function ttlFor(session: Session, now: number): number {
-  return Math.max(1, Math.min(session.idleExpiresAt, session.absoluteExpiresAt) - now);
+  return Math.max(1, Math.min(session.idleExpiresAt, session.expiresAt) - now);
 }

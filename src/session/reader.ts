@@ -153,7 +153,7 @@ export class SessionReader {
   /** Expiry is checked in code too: the store TTL alone is not trusted (ASVS 7.3.2). */
   expired(session: Session): boolean {
     const now = this.now();
-    return now >= session.idleExpiresAt || now >= session.absoluteExpiresAt;
+    return now >= session.idleExpiresAt || now >= session.expiresAt;
   }
 
   /** Live and dead tokens cached now (for tests of the bound). */
@@ -228,7 +228,7 @@ export class SessionReader {
   private putLive(token: string, session: Session): void {
     if (this.ttlMs <= 0) return;
     // Never cache past the session's own expiry.
-    const expiresAt = Math.min(this.now() + this.ttlMs, session.idleExpiresAt, session.absoluteExpiresAt);
+    const expiresAt = Math.min(this.now() + this.ttlMs, session.idleExpiresAt, session.expiresAt);
     this.entries.set(token, { live: true, session, expiresAt });
     this.bySession.set(session.id, token);
   }

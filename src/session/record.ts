@@ -14,8 +14,13 @@ export interface Session {
   roles: string[];
   createdAt: number;
   lastSeenAt: number;
+  /** When the session idles out unless used (ms since epoch); slides with use. */
   idleExpiresAt: number;
-  absoluteExpiresAt: number;
+  /**
+   * Absolute expiry (ms since epoch): the session ends then whatever happens. Named as in the
+   * HTTP API (`expiresAt`), which gives the same instant as an ISO 8601 string.
+   */
+  expiresAt: number;
   /** A short label for the User-Agent that signed in ("Chrome 136 on macOS"): see device.ts. */
   device: string;
   ip: string;
@@ -33,7 +38,7 @@ const FORMAT = 1;
 
 export function encodeRecord(s: Session): string {
   const c = s.createdAt;
-  const r: unknown[] = [FORMAT, s.userId, s.email, s.roles, c, s.lastSeenAt - c, s.idleExpiresAt - c, s.absoluteExpiresAt - c, s.device, s.ip];
+  const r: unknown[] = [FORMAT, s.userId, s.email, s.roles, c, s.lastSeenAt - c, s.idleExpiresAt - c, s.expiresAt - c, s.device, s.ip];
   if (s.data && Object.keys(s.data).length) r.push(s.data);
   return JSON.stringify(r);
 }
@@ -65,7 +70,7 @@ export function decodeRecord(id: string, raw: string | null): Session | null {
     createdAt: c,
     lastSeenAt: c + l,
     idleExpiresAt: c + i,
-    absoluteExpiresAt: c + a,
+    expiresAt: c + a,
     device,
     ip,
   };

@@ -1,6 +1,7 @@
 /**
  * The WebSocket handshake rules, shared by `/ws` and the gateway's proxied sockets: 426 unless
- * it is an upgrade; 403 unless `Origin` is allowed (ASVS 4.4.2); then the one credential path
+ * it is an upgrade; 403 unless `Origin` is allowed (ASVS 4.4.2) — or absent with an
+ * `Authorization: Bearer` header (a non-browser client: see `originAllowed`); then the one credential path
  * with the upgrade's sources — an `Authorization: Bearer` header for non-browser clients, and a
  * single-use ticket in `?token=` or as the subprotocol pair `["session", <ticket>]` (a session
  * token in the query only when `WS_QUERY_SESSION_TOKEN=allow`). When both come, the ticket must
@@ -11,7 +12,7 @@
  */
 import type { Context } from "hono";
 import { authenticate, type Authentication, type CredentialDeps } from "../credentials/authenticate.js";
-import { bearerSource, ticketSource, type TokenSource } from "../credentials/sources.js";
+import { bearerSource, bearerToken, ticketSource, type TokenSource } from "../credentials/sources.js";
 import { jsonError } from "../http/responses.js";
 import type { Session } from "../session/record.js";
 import type { SocketRegistry } from "./registry.js";
@@ -25,9 +26,18 @@ export interface HandshakeOptions {
   cookie?: TokenSource;
 }
 
+/**
+ * Whether the handshake may come from where it comes from. A browser always sends `Origin` on a
+ * WebSocket handshake and can never set `Authorization` on one (nor send a Bearer scheme as an
+ * ambient credential), so a handshake with no `Origin` and a Bearer header cannot come from a
+ * page: it is a server, a CLI or a mobile app holding a token, and the cross-site check has
+ * nothing to protect there. Without `Origin` and without a Bearer header: refused, as before.
+ * The header's token is then verified like any other (and a ticket must belong to it).
+ */
 export function originAllowed(c: Context, allowedOrigins: readonly string[]): boolean {
+  // workerd drops an empty header: an empty `Origin` arrives as none (browsers never send one).
   const origin = c.req.header("Origin");
-  if (!origin) return false;
+  if (!origin) return "token" in bearerToken(c.req.header("Authorization"));
   // Same-origin pages (the demo SPA served by this worker) are always allowed.
   if (origin === new URL(c.req.url).origin) return true;
   return allowedOrigins.includes(origin);

@@ -50,7 +50,7 @@ export function watchSession(socket: WebSocket, session: Session, o: WatchOption
 
   const scheduleExpiry = (s: Session) => {
     if (expiryTimer !== undefined) clearTimeout(expiryTimer);
-    const due = Math.min(s.idleExpiresAt, s.absoluteExpiresAt) - now();
+    const due = Math.min(s.idleExpiresAt, s.expiresAt) - now();
     // setTimeout takes a 32-bit delay; the interval re-check covers anything longer.
     if (due < 2 ** 31) expiryTimer = setTimeout(recheck, Math.max(0, due) + 5);
   };

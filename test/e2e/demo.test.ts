@@ -1,6 +1,7 @@
 /**
  * The demo SPA end to end, in Debian's Chromium driven by playwright-core: the same stack as
- * `npm run dev` (local store + `wrangler dev` + the demo user), on free loopback ports.
+ * `npm run dev` (local store + a local OpenID Connect provider + `wrangler dev` of
+ * dev/worker-dev.ts + the demo user), on free loopback ports.
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`; playwright never downloads a
  * browser here). Without it the suite is skipped, except under CI=true, where it fails.
@@ -60,7 +61,8 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
     contexts.add(context);
     // Loopback only: anything not addressed to the worker is refused before it leaves.
-    await context.route((url) => url.origin !== base, (route) => route.abort("blockedbyclient"));
+    // (and the local OpenID Connect provider, for the SSO popup).
+    await context.route((url) => url.origin !== base && url.origin !== new URL(idp!.issuer.url!).origin, (route) => route.abort("blockedbyclient"));
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];

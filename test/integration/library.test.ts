@@ -3,9 +3,10 @@ import { env } from "cloudflare:test";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { Hono } from "hono";
 import { createMountedApp } from "../../examples/mount.js";
-import { bearerSource, cookieSource, createSessionLayer, refuse, sessionAuth, type SessionUser, type SessionVariables } from "../../src/lib.js";
+import { AccountStore, bearerSource, cookieSource, createSessionLayer, errorHandler, refuse, sessionAuth, StoreError, type SessionUser, type SessionVariables } from "../../src/lib.js";
 import { call, register } from "../helpers/http.js";
 import { cookieSignIn, rawSetCookies } from "../helpers/cookie.js";
+import { privateStore, setControl } from "../helpers/store.js";
 
 describe("library: sessionAuth in another Hono app", () => {
   it("verifies tokens issued by the worker, with typed c.var", async () => {
@@ -71,5 +72,73 @@ describe("library: the session cookie as a token source", () => {
     // The default sources stay Bearer only: a cookie alone is no credential there.
     const bearerOnly = new Hono<{ Variables: SessionVariables }>().use(sessionAuth(layer)).get("/who", (c) => c.json(c.var.user));
     expect((await bearerOnly.request("http://app.test/who", { headers: cookie })).status).toBe(401);
+  });
+});
+
+describe("library: the front-page session API (createSessionLayer)", () => {
+  const layerOn = (url = env.UPSTASH_REDIS_REST_URL) => createSessionLayer({ url, token: env.UPSTASH_REDIS_REST_TOKEN, sessionKeys: env.SESSION_KEYS, prefix: env.STORE_PREFIX });
+  const uid = () => `lib-${crypto.randomUUID().slice(0, 8)}`;
+
+  it("creates a session for a user signed in elsewhere, validates it, ends it", async () => {
+    const layer = await layerOn();
+    const id = uid();
+    const created = await layer.createSession({ id, email: `${id}@example.test` }, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/136.0 Safari/537.36", ip: "203.0.113.9" });
+    if (!created.ok) throw new Error(created.reason);
+    expect(created.user).toEqual({ id, email: `${id}@example.test`, roles: [] });
+    expect(created.session.expiresAt).toBeGreaterThan(created.session.idleExpiresAt - 1);
+    const valid = await layer.validateSession(created.token);
+    expect(valid).toMatchObject({ ok: true, user: { id } });
+    // The worker accepts it as its own.
+    expect((await call("/api/me", { token: created.token })).status).toBe(200);
+    expect(await layer.endSession(created.session.id)).toBe(true);
+    expect(await layer.validateSession(created.token)).toEqual({ ok: false, reason: "revoked" });
+    expect(await layer.endSession(created.session.id)).toBe(false);
+  });
+
+  it("ends every session of a user", async () => {
+    const layer = await layerOn();
+    const id = uid();
+    const tokens = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await layer.createSession({ id, email: `${id}@example.test`, roles: ["admin"] });
+      if (c.ok) tokens.push(c.token);
+    }
+    expect(await layer.endUserSessions(id)).toBe(3);
+    for (const t of tokens) expect((await layer.validateSession(t)).ok).toBe(false);
+  });
+
+  it("refusals are data; a malformed user is a TypeError; a disabled account gets no session", async () => {
+    const layer = await layerOn();
+    expect(await layer.validateSession("")).toEqual({ ok: false, reason: "missing" });
+    expect(await layer.validateSession("v1.k1.nope.nope")).toMatchObject({ ok: false });
+    await expect(layer.createSession({ id: "has space", email: "x@example.test" })).rejects.toBeInstanceOf(TypeError);
+    await expect(layer.createSession({ id: "ok", email: "x@example.test", roles: ["<script>"] })).rejects.toBeInstanceOf(TypeError);
+    const a = await register();
+    await new AccountStore(layer.store, layer.keys).setDisabled(a.user.id, true);
+    expect(await layer.createSession({ id: a.user.id, email: a.email })).toEqual({ ok: false, reason: "disabled" });
+  });
+
+  it("errorHandler: the mounted app answers 503 with Retry-After while the store is down, not 500", async () => {
+    const store = await privateStore();
+    try {
+      const layer = await layerOn(store.url);
+      const created = await layer.createSession({ id: uid(), email: "outage@example.test" });
+      if (!created.ok) throw new Error(created.reason);
+      const withHandler = new Hono<{ Variables: SessionVariables }>();
+      withHandler.onError(errorHandler);
+      withHandler.get("/me", sessionAuth(layer), (c) => c.json(c.var.user));
+      const bare = new Hono<{ Variables: SessionVariables }>().get("/me", sessionAuth(layer), (c) => c.json(c.var.user));
+      await setControl(store, { fault: "refuse" });
+      const res = await withHandler.request("/me", { headers: { Authorization: `Bearer ${created.token}` } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("Retry-After")).toBe("2");
+      expect(await res.json()).toEqual({ error: "session_store_unavailable" });
+      // What the issue saw without it: Hono's default, a bare 500.
+      expect((await bare.request("/me", { headers: { Authorization: `Bearer ${created.token}` } })).status).toBe(500);
+      await expect(layer.createSession({ id: uid(), email: "x@example.test" })).rejects.toBeInstanceOf(StoreError);
+    } finally {
+      await setControl(store, { fault: null }).catch(() => {});
+      await store.close();
+    }
   });
 });

@@ -130,6 +130,70 @@ describe("GET /ws", () => {
   });
 });
 
+describe("non-browser clients: no Origin, Authorization: Bearer", () => {
+  const noOrigin = (path: string, headers: Record<string, string>) => worker(new Request(`https://edge.test${path}`, { headers: { Upgrade: "websocket", ...headers } }));
+
+  it("a handshake with no Origin and a valid Bearer header upgrades (with or without its own ticket)", async () => {
+    const a = await register();
+    const bare = await noOrigin("/ws", { Authorization: `Bearer ${a.token}` });
+    expect(bare.status).toBe(101);
+    const s = open(bare);
+    expect(await s.next()).toEqual({ type: "hello", user: a.user });
+    s.ws.close();
+    const ticket = await ticketFor(a.token);
+    const paired = await noOrigin("/ws", { Authorization: `Bearer ${a.token}`, "Sec-WebSocket-Protocol": `session, ${ticket}` });
+    expect(paired.status).toBe(101);
+    expect(paired.headers.get("Sec-WebSocket-Protocol")).toBe("session");
+    open(paired).ws.close();
+  });
+
+  it("the Bearer token is verified like any other: a revoked one is 401 revoked", async () => {
+    const a = await register();
+    await call("/auth/logout", { method: "POST", token: a.token });
+    const res = await noOrigin("/ws", { Authorization: `Bearer ${a.token}` });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { reason: string }).reason).toBe("revoked");
+  });
+});
+
+describe("attack: cross-site WebSocket hijacking through the non-browser path", () => {
+  // A page can make the browser open a socket (Origin: the page's) with a ticket it stole or
+  // minted, but can neither drop Origin nor add a Bearer header: none of these may upgrade.
+  it("a foreign Origin is refused even with a valid Bearer header and ticket", async () => {
+    const a = await register();
+    const res = await upgrade(`/ws?token=${await ticketFor(a.token)}`, { Origin: "https://evil.example", Authorization: `Bearer ${a.token}` });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { reason: string }).reason).toBe("origin_not_allowed");
+  });
+
+  it("no Origin with only a ticket (no Bearer header) is refused", async () => {
+    const a = await register();
+    const ticket = await ticketFor(a.token);
+    const res = await worker(new Request(`https://edge.test/ws`, { headers: { Upgrade: "websocket", "Sec-WebSocket-Protocol": `session, ${ticket}` } }));
+    expect(res.status).toBe(403);
+  });
+
+  it("no Origin with an ambient-style credential (Authorization: Basic) is refused", async () => {
+    const res = await worker(new Request(`https://edge.test/ws`, { headers: { Upgrade: "websocket", Authorization: "Basic dXNlcjpwYXNz" } }));
+    expect(res.status).toBe(403);
+  });
+
+  it("an opaque Origin (\"null\": sandboxed frames, file: pages) is not a missing one", async () => {
+    // (An empty Origin cannot be built with the Request API here: test/node/ws-node-client.test.ts sends one raw.)
+    const a = await register();
+    const res = await worker(new Request(`https://edge.test/ws`, { headers: { Upgrade: "websocket", Origin: "null", Authorization: `Bearer ${a.token}` } }));
+    expect(res.status).toBe(403);
+  });
+
+  it("no Origin, a Bearer header and another session's ticket: 401 foreign_ticket", async () => {
+    const a = await register();
+    const b = await register();
+    const res = await worker(new Request(`https://edge.test/ws`, { headers: { Upgrade: "websocket", Authorization: `Bearer ${a.token}`, "Sec-WebSocket-Protocol": `session, ${await ticketFor(b.token)}` } }));
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { reason: string }).reason).toBe("foreign_ticket");
+  });
+});
+
 describe("live sockets end with their session", () => {
   it("logout closes the socket with 4401 session_ended at once", async () => {
     const a = await register();

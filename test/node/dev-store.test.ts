@@ -73,7 +73,7 @@ describe("demo accounts where they belong", () => {
     expect(dev.demoAccounts).toEqual(DEMO_USERS.map((u) => u.email));
     // The worker's own account code finds them: creating them again says "exists".
     for (const u of DEMO_USERS) {
-      expect(await addUser({ url: dev.url, token: dev.token, pepper: vars.PASSWORD_PEPPER, prefix: vars.STORE_PREFIX }, u.email, "another-password-123")).toBe("exists");
+      expect((await addUser({ url: dev.url, token: dev.token, pepper: vars.PASSWORD_PEPPER, prefix: vars.STORE_PREFIX }, u.email, "another-password-123")).status).toBe("exists");
     }
     expect(lines.join("\n")).toContain("admin@example.com / admin-password-123");
   });

@@ -492,6 +492,18 @@ describe("service-binding RPC (SessionVerifier)", () => {
     expect((await rpc("verify", second.token)).ok).toBe(false);
     expect((await fetch(`${base}/auth/session`, { headers: { Authorization: `Bearer ${a.token}` } })).status).toBe(401);
   });
+
+  it("createSession(user) issues a session for a user the calling worker signed in; results are plain data", async () => {
+    const id = `rpc-${randomBytes(4).toString("hex")}`;
+    const created = await rpc("createSession", { id, email: `${id}@example.test`, roles: ["admin"] });
+    expect(created).toMatchObject({ ok: true, user: { id, email: `${id}@example.test`, roles: ["admin"] }, session: { userId: id } });
+    expect(Object.keys(created.session).sort()).toEqual(["createdAt", "device", "email", "expiresAt", "id", "idleExpiresAt", "ip", "lastSeenAt", "roles", "userId"]);
+    const me = await fetch(`${base}/api/me`, { headers: { Authorization: `Bearer ${created.token}` } });
+    expect(me.status).toBe(200);
+    expect((await rpc("verify", created.token)).user).toEqual(created.user);
+    expect(await rpc("createSession", { id: "not an id", email: "x@example.test" })).toEqual({ ok: false, reason: "invalid_user" });
+    expect(await rpc("createSession", null)).toEqual({ ok: false, reason: "invalid_user" });
+  });
 });
 
 async function wsTicket(token: string): Promise<string> {

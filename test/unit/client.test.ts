@@ -125,6 +125,33 @@ describe("session client: login, fetch, logout", () => {
     expect(body.user.email).toBe(grant.user.email);
   });
 
+  it("hc<AppType> types request bodies, and the worker's validator answers as before", async () => {
+    const { c } = client();
+    const api = hc<AppType>(BASE, { fetch: c.fetch });
+    // @ts-expect-error email must be a string (the valibot schema's input type)
+    const wrong = await api.auth.login.$post({ json: { email: 123, password: "x".repeat(12) } });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({ error: "invalid_request", field: "email", message: "email must be a string" });
+    const email = uniqueEmail("client");
+    const created = await api.auth.register.$post({ json: { email, password: PASSWORD } });
+    expect(created.status).toBe(201);
+    const login = await api.auth.login.$post({ json: { email, password: PASSWORD } });
+    expect(login.status).toBe(200);
+  });
+
+  it("adopt(): takes a grant issued by another sign-in path, emits login; refuses anything else", async () => {
+    const issuer = client();
+    const grant = await issuer.c.register(uniqueEmail("client"), PASSWORD);
+    const { c, events } = client();
+    expect(() => c.adopt({ token: "", tokenType: "Bearer", expiresAt: "", idleExpiresAt: "", user: grant.user })).toThrow(TypeError);
+    expect(() => c.adopt({ nonsense: true } as never)).toThrow(TypeError);
+    expect(c.token).toBeNull();
+    c.adopt(grant);
+    expect(c.token).toBe(grant.token);
+    expect(events).toEqual([{ name: "login", detail: { user: grant.user, expiresAt: grant.expiresAt, idleExpiresAt: grant.idleExpiresAt } }]);
+    expect((await c.fetch("/api/me")).status).toBe(200);
+  });
+
   it("adopts a re-issued token (password change) and keeps working", async () => {
     const { c, events } = client();
     const first = await c.register(uniqueEmail("client"), PASSWORD);
@@ -287,6 +314,24 @@ describe("session client: openSocket", () => {
     await secure.register(uniqueEmail("client"), PASSWORD);
     await secure.openSocket("/ws");
     expect(opened[1]!.url).toBe("wss://edge.test/ws");
+  });
+
+  it("socketAuthorization: the Bearer header goes to the constructor's headers option (non-browser clients)", async () => {
+    const opened: { protocols: string[]; headers?: Record<string, string> }[] = [];
+    class HeaderSocket {
+      constructor(_url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) {
+        opened.push({ protocols: typeof protocols === "string" ? [protocols] : (protocols ?? []), headers: options?.headers });
+      }
+    }
+    const plain = createSessionClient({ baseUrl: BASE, fetch: selfFetch, WebSocket: HeaderSocket as unknown as typeof WebSocket });
+    await plain.register(uniqueEmail("client"), PASSWORD);
+    await plain.openSocket();
+    expect(opened[0]!.headers).toBeUndefined();
+    const node = createSessionClient({ baseUrl: BASE, fetch: selfFetch, WebSocket: HeaderSocket as unknown as typeof WebSocket, socketAuthorization: true });
+    const grant = await node.register(uniqueEmail("client"), PASSWORD);
+    await node.openSocket();
+    expect(opened[1]!.headers).toEqual({ Authorization: `Bearer ${grant.token}` });
+    expect(opened[1]!.protocols[0]).toBe("session");
   });
 
   it("refuses when signed out, without a request", async () => {

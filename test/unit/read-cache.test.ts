@@ -31,7 +31,7 @@ async function setup(o: { ttlMs: number; maxEntries?: number; forgedMax?: number
   const mint = async (expiresIn = 3_600_000) => {
     const { token, id } = await ring.issue();
     const sid = await sessionIdFor(id);
-    const s: Session = { id: sid, userId: "u", email: "u@example.test", roles: [], createdAt: now, lastSeenAt: now, idleExpiresAt: now + expiresIn, absoluteExpiresAt: now + expiresIn, device: "", ip: "" };
+    const s: Session = { id: sid, userId: "u", email: "u@example.test", roles: [], createdAt: now, lastSeenAt: now, idleExpiresAt: now + expiresIn, expiresAt: now + expiresIn, device: "", ip: "" };
     data.set(keys.session(sid), encodeRecord(s));
     return { token, sid };
   };

@@ -26,6 +26,6 @@ describe("decodeRecord: times that are not times", () => {
 
   it("an ordinary record still decodes", () => {
     const now = Date.now();
-    expect(decodeRecord("s", rec(now, 1000, 1_800_000, 43_200_000))?.absoluteExpiresAt).toBe(now + 43_200_000);
+    expect(decodeRecord("s", rec(now, 1000, 1_800_000, 43_200_000))?.expiresAt).toBe(now + 43_200_000);
   });
 });

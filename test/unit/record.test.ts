@@ -10,7 +10,7 @@ const session: Session = {
   createdAt: 1_764_500_000_123,
   lastSeenAt: 1_764_500_060_456,
   idleExpiresAt: 1_764_501_860_456,
-  absoluteExpiresAt: 1_764_543_200_123,
+  expiresAt: 1_764_543_200_123,
   device: "Chrome 136 on macOS",
   ip: "2001:db8::1",
 };

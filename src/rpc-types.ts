@@ -1,0 +1,26 @@
+/**
+ * What the `SessionVerifier` RPC entrypoint answers. Plain data only: a result crosses the
+ * service binding by structured clone, and `Service<SessionVerifier>` in the calling worker
+ * keeps a branch of a result's union only if every field in it is serialisable (an
+ * `unknown`-valued record is not, and would silently drop the success branch). No Workers
+ * types here, so a caller's types need nothing beyond this file and protocol.ts.
+ */
+import type { RpcCreateRefusalReason, RpcRefusalReason, SessionUser } from "./protocol.js";
+
+/** A session as RPC gives it (times in ms since the epoch; `expiresAt` is the absolute expiry). */
+export interface RpcSession {
+  id: string;
+  userId: string;
+  email: string;
+  roles: string[];
+  createdAt: number;
+  lastSeenAt: number;
+  idleExpiresAt: number;
+  expiresAt: number;
+  device: string;
+  ip: string;
+}
+
+export type VerifyResponse = { ok: true; session: RpcSession; user: SessionUser } | { ok: false; reason: RpcRefusalReason };
+
+export type CreateSessionResponse = { ok: true; token: string; session: RpcSession; user: SessionUser } | { ok: false; reason: RpcCreateRefusalReason };
