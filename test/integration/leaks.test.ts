@@ -78,7 +78,7 @@ describe("attack: one session opening unlimited tickets and sockets", () => {
     s.ws.close(1000, "done");
   });
 
-  it("the 3rd live socket of a user in one isolate is 429 too_many_sockets; closing one frees its place", async () => {
+  it("the 3rd live socket of a user is 429 too_many_sockets (counted by the user's Durable Object); closing one frees its place", async () => {
     const { fetch } = await testApp({ WS_MAX_SOCKETS_PER_USER: "2" });
     const u = await register(fetch);
     const connect = async () => {
@@ -91,7 +91,7 @@ describe("attack: one session opening unlimited tickets and sockets", () => {
     await second.next();
     const third = await connect();
     expect(third.status).toBe(429);
-    expect(await third.json()).toMatchObject({ error: "too_many_sockets", limit: 2 });
+    expect(await third.json()).toMatchObject({ error: "too_many_sockets", reason: "user_socket_limit" });
     first.ws.close(1000, "bye");
     await within(first.closed, 3000, "first socket closed");
     let status = 0;

@@ -138,7 +138,7 @@ describe("non-browser clients: no Origin, Authorization: Bearer", () => {
     const bare = await noOrigin("/ws", { Authorization: `Bearer ${a.token}` });
     expect(bare.status).toBe(101);
     const s = open(bare);
-    expect(await s.next()).toEqual({ type: "hello", user: a.user });
+    expect(await s.next()).toMatchObject({ type: "hello", user: a.user });
     s.ws.close();
     const ticket = await ticketFor(a.token);
     const paired = await noOrigin("/ws", { Authorization: `Bearer ${a.token}`, "Sec-WebSocket-Protocol": `session, ${ticket}` });
