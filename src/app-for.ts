@@ -1,6 +1,6 @@
 /** The app for a bindings object, built once per isolate and shared by fetch and RPC. */
 import { build, type Built } from "./build.js";
-import type { WorkerEnv as Env } from "./config.js";
+import type { WorkerEnv as Env } from "./worker-env.js";
 
 const built = new WeakMap<object, Promise<Built>>();
 const ready = new WeakMap<object, Built>();

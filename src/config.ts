@@ -55,18 +55,6 @@ export interface Env {
   ASSETS?: { fetch(input: Request | string, init?: RequestInit): Promise<Response> };
 }
 
-/**
- * The deployed worker's bindings: `Env` plus the Durable Object namespaces of the real-time
- * layer. Kept apart from `Env` because `AppType` reaches `Env` and must type-check in front-end
- * projects with DOM types only, where Workers' `DurableObjectNamespace` does not exist.
- */
-export interface WorkerEnv extends Env {
-  /** The demo room objects behind `/ws` (src/realtime/room.ts). */
-  ROOMS?: DurableObjectNamespace<import("./realtime/room.js").RealtimeRoom>;
-  /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */
-  USER_SOCKETS?: DurableObjectNamespace<import("./realtime/user-sockets.js").UserSockets>;
-}
-
 export type Environment = "development" | "test" | "production";
 
 /** `"10 / 1 h"`: at most 10 events per window. */

@@ -7,8 +7,6 @@ import type { Config, Env } from "./config.js";
 import type { SessionVariables } from "./credentials/session-auth.js";
 import type { SocketRegistry } from "./ws/registry.js";
 import type { TokenSource } from "./credentials/sources.js";
-import type { UserSocketsNamespace } from "./realtime/gate.js";
-import type { RealtimeRoom } from "./realtime/room.js";
 
 export interface Deps extends SessionCore {
   config: Config;
@@ -21,16 +19,12 @@ export interface Deps extends SessionCore {
   sources: readonly TokenSource[];
   /** The session cookie source alone (the WebSocket handshake reads it after the ticket). */
   cookie: TokenSource;
-  /** The Durable Objects of the real-time layer (null: no USER_SOCKETS binding, no push, `/ws` answers 503). */
-  realtime: RealtimeBindings | null;
-}
-
-/** The namespaces of the real-time layer, from wrangler.toml's bindings (docs/REALTIME.md). */
-export interface RealtimeBindings {
-  /** The demo room behind `/ws` (null in a worker that only hosts objects of its own). */
-  rooms: DurableObjectNamespace<RealtimeRoom> | null;
-  /** Where revocations are pushed: required for any real-time use. */
-  users: UserSocketsNamespace;
+  /**
+   * The Durable Objects of the real-time layer, a `RealtimeBindings` (realtime/bindings.ts), or
+   * null: no USER_SOCKETS binding, no push, `/ws` answers 503. Typed `unknown` here because
+   * `AppType` reaches `Deps` and must type-check with DOM types only; realtime/ws-route.ts reads it.
+   */
+  realtime: unknown;
 }
 
 /** Route factories receive `Deps`; the context carries only per-request values. */

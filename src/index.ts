@@ -4,7 +4,7 @@
  */
 import { appFor, builtFor } from "./app-for.js";
 import type { App } from "./app.js";
-import type { WorkerEnv as Env } from "./config.js";
+import type { WorkerEnv as Env } from "./worker-env.js";
 
 export default {
   fetch(request, env, ctx) {

@@ -7,7 +7,7 @@
  */
 import worker, { RealtimeRoom as Room, UserSockets as Users } from "../../src/index.js";
 import type { AdmitInput } from "../../src/realtime/user-sockets.js";
-import type { WorkerEnv as Env } from "../../src/config.js";
+import type { WorkerEnv as Env } from "../../src/worker-env.js";
 
 export { SessionVerifier } from "../../src/index.js";
 

@@ -13,7 +13,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { appFor } from "../app-for.js";
-import type { WorkerEnv as Env } from "../config.js";
+import type { WorkerEnv as Env } from "../worker-env.js";
 import { refusalResponse } from "../http/responses.js";
 import { acceptVerified, alarmNoLaterThan, closeSessions, identityOf, liveSocketIds, recheckSockets, RecentlyEnded, type VerifiedAttachment } from "./host.js";
 import { CLOSE_MESSAGE_TOO_BIG, CLOSE_SESSION_ENDED, CLOSE_TEXT_ONLY, readIdentity, type SocketHost, type SocketIdentity } from "./identity.js";

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { Authenticated } from "../credentials/authenticate.js";
 import type { Deps } from "../deps.js";
+import type { RealtimeBindings } from "./bindings.js";
 import { jsonError } from "../http/responses.js";
 import { handOver, realtimeUnavailable } from "./gate.js";
 import { ROOMS_BINDING } from "./room.js";
@@ -20,7 +21,8 @@ export function roomName(c: Context): string {
 }
 
 export async function upgradeToRoom(c: Context, deps: Deps, grant: Authenticated, room: string): Promise<Response> {
-  const { realtime, config } = deps;
+  const { config } = deps;
+  const realtime = deps.realtime as RealtimeBindings | null;
   if (!realtime?.rooms) {
     console.error(JSON.stringify({ level: "error", msg: "ROOMS / USER_SOCKETS Durable Object bindings are missing (wrangler.toml)" }));
     return realtimeUnavailable();

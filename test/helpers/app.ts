@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { build } from "../../src/build.js";
-import type { WorkerEnv as Env } from "../../src/config.js";
+import type { WorkerEnv as Env } from "../../src/worker-env.js";
 import type { Deps } from "../../src/deps.js";
 import type { Fetch } from "./http.js";
 

@@ -6,7 +6,7 @@
  */
 import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { WorkerEnv as Env } from "../../src/config.js";
+import type { WorkerEnv as Env } from "../../src/worker-env.js";
 import { sessionTag, socketTag, userTag, type SocketIdentity } from "../../src/realtime/identity.js";
 import { RealtimeRoom } from "../../src/realtime/room.js";
 import { UserSockets } from "../../src/realtime/user-sockets.js";

@@ -31,6 +31,8 @@ beforeAll(async () => {
     modules: true,
     scriptPath: bundleWorker(),
     compatibilityDate: COMPATIBILITY_DATE,
+    // /ws hands sockets to the room objects, as wrangler.toml binds them.
+    durableObjects: { ROOMS: { className: "RealtimeRoom", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } },
     bindings: {
       ENVIRONMENT: "test",
       SIGNUP: "open",
@@ -77,10 +79,10 @@ describe("the browser client under Node with ws", () => {
       ws.once("error", reject);
     });
     expect(ws.protocol).toBe("session");
-    expect(await hello).toEqual({ type: "hello", user: grant.user });
+    expect(await hello).toMatchObject({ type: "hello", user: grant.user, room: "lobby" });
     const echo = nextMessage(ws);
     ws.send(JSON.stringify({ from: "node" }));
-    expect(await echo).toEqual({ type: "echo", data: { from: "node" } });
+    expect(await echo).toEqual({ type: "message", from: { id: grant.user.id, email: grant.user.email }, data: { from: "node" } });
     const end = closed(ws);
     expect(await client.logout()).toEqual({ ended: true });
     expect(await end).toEqual({ code: 4401, reason: "session_ended" });
