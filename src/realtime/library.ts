@@ -13,7 +13,7 @@
  * `SocketHost` with `closeSessions()` and `liveSocketIds()`. Report closes with
  * `releaseSocket()`. Subscribe the push where sessions end: `sessions.onEnded(e => pushSessionsEnded(env.USER_SOCKETS, e))`.
  */
-import { Context } from "hono";
+import { Hono, type Context } from "hono";
 import { authenticate, type Authenticated, type CredentialDeps } from "../credentials/authenticate.js";
 import { bearerSource, ticketSource } from "../credentials/sources.js";
 import { refusalResponse, storeUnavailableResponse } from "../http/responses.js";
@@ -53,7 +53,26 @@ export type VerifiedUpgrade =
  * When the ticket came as a subprotocol, your 101 must echo `protocol` ("session").
  */
 export async function admitVerifiedUpgrade(request: Request, o: VerifiedUpgradeOptions): Promise<VerifiedUpgrade> {
-  const c = new Context(request);
+  // The credential path reads a Hono context; outside a Hono app, a one-route app makes one (its
+  // exported API is the same across every hono 4.x this package supports, unlike Context's
+  // constructor). Its outcome and any error come back through these two variables.
+  let outcome: VerifiedUpgrade | undefined;
+  let failure: unknown;
+  await new Hono()
+    .all("*", async (c) => {
+      try {
+        outcome = await admitInContext(c, request, o);
+      } catch (error) {
+        failure = error;
+      }
+      return c.body(null);
+    })
+    .fetch(request);
+  if (failure !== undefined) throw failure;
+  return outcome!;
+}
+
+async function admitInContext(c: Context, request: Request, o: VerifiedUpgradeOptions): Promise<VerifiedUpgrade> {
   if (!isUpgrade(c)) return { ok: false, response: refusalResponse({ status: 426 }) };
   if (!originAllowed(c, o.allowedOrigins ?? [])) return { ok: false, response: refusalResponse({ status: 403, reason: "origin_not_allowed" }) };
   let auth;
