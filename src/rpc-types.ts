@@ -6,20 +6,14 @@
  * types here, so a caller's types need nothing beyond this file and protocol.ts.
  */
 import type { RpcCreateRefusalReason, RpcRefusalReason, SessionUser } from "./protocol.js";
+import type { Session } from "./session/record.js";
 
-/** A session as RPC gives it (times in ms since the epoch; `expiresAt` is the absolute expiry). */
-export interface RpcSession {
-  id: string;
-  userId: string;
-  email: string;
-  roles: string[];
-  createdAt: number;
-  lastSeenAt: number;
-  idleExpiresAt: number;
-  expiresAt: number;
-  device: string;
-  ip: string;
-}
+/**
+ * A session as RPC gives it: the stored session without its application `data` (a
+ * `Record<string, unknown>` is not RPC-serialisable, and `Service<SessionVerifier>` would drop
+ * the whole success branch from the caller's types). Times in ms since the epoch.
+ */
+export type RpcSession = Omit<Session, "data">;
 
 export type VerifyResponse = { ok: true; session: RpcSession; user: SessionUser } | { ok: false; reason: RpcRefusalReason };
 

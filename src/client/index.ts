@@ -344,26 +344,36 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     return grant;
   }
 
+  /**
+   * What both transports do with a refusal: a 401 forgets the credential if it is still the one
+   * held (`stillHeld`) and emits `unauthorized`; a 503 from the store throws
+   * `StoreUnavailableError`. True when the response was such a refusal.
+   */
+  async function refused(res: Response, stillHeld: boolean, url: string): Promise<boolean> {
+    if (res.status === 401) {
+      if (stillHeld) {
+        const reason = parseErrorBody(await readJson(res.clone()))?.reason;
+        forget();
+        emit("unauthorized", { status: 401, reason, url });
+      }
+      return true;
+    }
+    if (res.status === 503) {
+      const error = await errorFromResponse(res.clone(), { tokenSent: true });
+      if (error instanceof StoreUnavailableError) throw error;
+      return true;
+    }
+    return false;
+  }
+
   const cookieFetch: FetchFunction = async (input, init) => {
     const request = new Request(typeof input === "string" || input instanceof URL ? resolve(input) : input, init);
     // Another origin, or a request that brings its own Authorization: passed through as given.
     if (!isOurs(request.url) || request.headers.has("Authorization")) return send(request);
     const sentWith = held;
     const res = await send(withCookie(request));
-    if (res.status === 401) {
-      // The worker has cleared the cookie. Only the session that was in use is forgotten.
-      if (sentWith !== null && held === sentWith) {
-        const reason = parseErrorBody(await readJson(res.clone()))?.reason;
-        forget();
-        emit("unauthorized", { status: 401, reason, url: request.url });
-      }
-      return res;
-    }
-    if (res.status === 503) {
-      const error = await errorFromResponse(res.clone(), { tokenSent: true });
-      if (error instanceof StoreUnavailableError) throw error;
-      return res;
-    }
+    // On a 401 the worker has cleared the cookie. Only the session that was in use is forgotten.
+    if (await refused(res, sentWith !== null && held === sentWith, request.url)) return res;
     // A password change re-issues the session into a new cookie: adopt what the body describes.
     if (res.ok && new URL(request.url).pathname === "/auth/password" && held === sentWith) {
       const grant = parseCookieGrant(await readJson(res.clone()));
@@ -383,20 +393,8 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     const res = await send(request);
     if (sent === null) return res;
 
-    if (res.status === 401) {
-      // Only the token that was refused is forgotten: a login that finished meanwhile stays.
-      if (held?.token === sent) {
-        const reason = parseErrorBody(await readJson(res.clone()))?.reason;
-        forget();
-        emit("unauthorized", { status: 401, reason, url: request.url });
-      }
-      return res;
-    }
-    if (res.status === 503) {
-      const error = await errorFromResponse(res.clone(), { tokenSent: true });
-      if (error instanceof StoreUnavailableError) throw error;
-      return res;
-    }
+    // Only the token that was refused is forgotten: a login that finished meanwhile stays.
+    if (await refused(res, held?.token === sent, request.url)) return res;
     // A password change re-issues the token, in the body only (never in a response header).
     if (res.ok && request.method === "POST" && new URL(request.url).pathname === resolve("/auth/password").pathname) {
       const grant = parseGrant(await readJson(res.clone()));
