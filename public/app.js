@@ -360,23 +360,34 @@ ui.registerButton.addEventListener("click", () => void authenticate("register"))
 
 // "Sign in with SSO": development only (`npm run dev` mounts /sso/* from dev/worker-dev.ts and a
 // local OpenID Connect provider; the deployed worker answers 404 here, and the button stays hidden).
-fetch("/sso/enabled").then((r) => (ui.ssoButton.hidden = r.status !== 204), () => {});
+fetch("/sso/enabled")
+  .then((r) => (r.ok ? r.json() : null))
+  .then((body) => (ui.ssoButton.hidden = body?.enabled !== true), () => {});
 ui.ssoButton.addEventListener("click", () => {
   ui.signinError.hidden = true;
   window.open("/sso/start", "edge-session-sso", "popup,width=480,height=640");
 });
-// The callback page posts the grant to this window, addressed to this origin; anything from
-// another origin, or shaped otherwise, is ignored.
+// The callback page (dev/worker-dev.ts) has put the session into the HttpOnly cookie and posts a
+// cookie grant (user and expiries, no token) to this window, addressed to this origin; anything
+// from another origin, or shaped otherwise, is ignored. The session itself is read back from the
+// cookie, as after a reload.
 window.addEventListener("message", (event) => {
-  if (event.origin !== location.origin || event.data?.type !== "edge-session:sso") return;
-  try {
-    session.adopt(event.data.grant);
-  } catch (error) {
-    log(`SSO: ${error instanceof Error ? error.message : String(error)}`, "error");
-    return;
-  }
-  showApp();
-  void Promise.all([loadMe(), loadSessions()]);
+  if (event.origin !== location.origin || event.data?.type !== "edge-session:sso" || event.data.grant?.transport !== "cookie") return;
+  void (async () => {
+    let user = null;
+    try {
+      user = await session.restore();
+    } catch (error) {
+      log(`SSO: ${error instanceof Error ? error.message : String(error)}`, "error");
+      return;
+    }
+    if (!user) {
+      log("SSO: the sign-in finished but no session cookie arrived.", "error");
+      return;
+    }
+    showApp();
+    await Promise.all([loadMe(), loadSessions()]);
+  })();
 });
 ui.refresh.addEventListener("click", () => void loadMe());
 ui.sessionsRefresh.addEventListener("click", () => void loadSessions());

@@ -201,7 +201,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `cookie mode in Chromium (ski
         const socket = page.waitForEvent("websocket");
         await page.getByRole("button", { name: "Connect", exact: true }).click();
         const ws = await socket;
-        expect(ws.url()).toBe(`${app.replace("http:", "ws:")}/ws`);
+        expect(ws.url()).toBe(`${app.replace("http:", "ws:")}/ws?room=lobby`);
         expect(ws.url()).not.toContain(token);
         await page.locator('#ws-status[data-state="open"]').waitFor();
         await expect(page.locator("#ws-status").textContent()).resolves.toContain("session cookie");

@@ -1,23 +1,30 @@
 /**
  * The demo SPA end to end, in Debian's Chromium driven by playwright-core: the same stack as
  * `npm run dev` (local store + a local OpenID Connect provider + `wrangler dev` of
- * dev/worker-dev.ts + the demo user), on free loopback ports.
+ * dev/worker-dev.ts + the demo accounts), on free loopback ports (test/e2e/harness.ts). The page
+ * is served at http://localhost:<port> and signs in in cookie mode.
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`; playwright never downloads a
  * browser here). Without it the suite is skipped, except under CI=true, where it fails.
  * Run alone with `npx vitest run --project node test/e2e`. The last test screenshots the page
  * into .tmp/demo.png; `UPDATE_SCREENSHOT=1` writes docs/demo.png (the README's) instead.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bounded, CHROMIUM, chromiumMissing, DEMO, INSTALL, launchChromium, ROOT, startStack, type Stack } from "./harness.ts";
+import { ADMIN, bounded, CHROMIUM, chromiumMissing, DEMO, INSTALL, launchChromium, ROOT, startStack, type Stack } from "./harness.ts";
 
-/** The worker's re-check of live sockets, shortened so a revocation in another isolate shows fast. */
-const WS_RECHECK = "1 s";
+/**
+ * The rooms' safety-net re-check, left at its default: every close below must come from the
+ * revocation push, not from a re-check.
+ */
+const WS_RECHECK = "30 s";
+/** The user the local OpenID Connect provider signs in. */
+const SSO_USER = { email: "sso-user@example.test", sub: "e2e-sso" };
 /** The README's screenshot is rewritten only on request (UPDATE_SCREENSHOT=1); otherwise .tmp/ (git-ignored). */
 const UPDATE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1";
 const SCREENSHOT = join(ROOT, UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png");
@@ -38,10 +45,13 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
   const contexts = new Set<BrowserContext>();
   /** http://localhost: a secure context, where the browser keeps the Secure __Host- cookie over HTTP. */
   let base = "";
+  /** The same worker for Node's fetch (wrangler listens on 127.0.0.1 only; Node may try ::1 for localhost). */
+  let direct = "";
 
   beforeAll(async () => {
-    stack = await startStack({ WS_RECHECK_INTERVAL: WS_RECHECK });
+    stack = await startStack({ WS_RECHECK_INTERVAL: WS_RECHECK }, { sso: SSO_USER });
     base = `http://localhost:${stack.port}`;
+    direct = `http://127.0.0.1:${stack.port}`;
     browser = await launchChromium();
   });
 
@@ -60,9 +70,10 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
   async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
     const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
     contexts.add(context);
-    // Loopback only: anything not addressed to the worker is refused before it leaves.
-    // (and the local OpenID Connect provider, for the SSO popup).
-    await context.route((url) => url.origin !== base && url.origin !== new URL(idp!.issuer.url!).origin, (route) => route.abort("blockedbyclient"));
+    // Loopback only: anything not addressed to the worker (or to the local OpenID Connect
+    // provider, for the SSO popup) is refused before it leaves.
+    const allowed = new Set([base, stack!.idpOrigin]);
+    await context.route((url) => !allowed.has(url.origin), (route) => route.abort("blockedbyclient"));
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];
@@ -79,8 +90,8 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     await bounded(context.close(), 5_000);
   }
 
-  /** Signs in through the form (prefilled with the demo user); returns the token the worker put in the cookie. */
-  async function signIn(page: Page): Promise<string> {
+  /** Signs in through the form (as the demo user unless `as` says otherwise); returns the token the worker put in the cookie. */
+  async function signIn(page: Page, as: { email: string; password: string } = DEMO): Promise<string> {
     await page.goto(base + "/");
     await page.locator("#signin-view").waitFor({ state: "visible" });
     await page.locator("#email").fill(as.email);
@@ -90,7 +101,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     const res = await loginResponse;
     expect(res.status()).toBe(200);
     await page.locator("#app-view").waitFor({ state: "visible" });
-    await expect.poll(() => page.locator("#me-email").textContent()).toBe(DEMO.email);
+    await expect.poll(() => page.locator("#me-email").textContent()).toBe(as.email);
     const cookie = (await page.context().cookies(base)).find((c) => c.name === COOKIE);
     if (!cookie) throw new Error("no session cookie after sign-in");
     return cookie.value;
@@ -105,7 +116,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
   }
 
   const apiStatus = async (token: string, path = "/api/me") =>
-    (await fetch(`http://127.0.0.1:${stack!.port}` + path, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).status;
+    (await fetch(direct + path, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).status;
 
   it("signs in through the page; the token stays out of URLs and Web Storage", async () => {
     const { context, page, errors } = await newPage();
@@ -152,7 +163,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     }
   });
 
-  it("WebSocket round trip: hello, then the echo of what was sent; nothing in the URL", async () => {
+  it("WebSocket round trip: the room's hello with presence, then what was sent relayed back; nothing in the URL", async () => {
     const { context, page, errors } = await newPage();
     try {
       const token = await signIn(page);
@@ -228,6 +239,100 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
     }
   });
 
+  it("sign out everywhere on device 2: device 1's socket closes with 4401 at once and its page says so", async () => {
+    const first = await newPage();
+    const second = await newPage();
+    try {
+      await signIn(first.page);
+      await connectSocket(first.page);
+      await signIn(second.page);
+      const revoked = second.page.waitForResponse((r) => r.url() === `${base}/auth/sessions/revoke-others` && r.request().method() === "POST");
+      await second.page.getByRole("button", { name: "Sign out everywhere" }).click();
+      expect((await revoked).status()).toBe(200);
+      const since = Date.now();
+      // The rooms' re-check is 30 s away: only the push closes it this fast.
+      await expect.poll(() => first.page.locator("#ws-status").textContent(), { timeout: 3_000, interval: 50 }).toContain("4401 session_ended");
+      const ms = Date.now() - since;
+      await expect(first.page.locator("#ws-notice").isVisible()).resolves.toBe(true);
+      await expect(first.page.locator("#ws-notice").textContent()).resolves.toContain("Your session has ended");
+      console.log(`[e2e] sign out everywhere on device 2 → device 1 shows 4401 after ${ms} ms (page poll every 50 ms)`);
+      await second.page.locator("#signin-view").waitFor({ state: "visible" });
+    } finally {
+      await close(first.context);
+      await close(second.context);
+    }
+  });
+
+  it("the admin disables B: B's socket closes with 4401 and A sees B leave the room", async () => {
+    const b = { email: `b-${randomBytes(4).toString("hex")}@example.test`, password: "b-password-for-e2e" };
+    const reg = await fetch(`${direct}/auth/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b), signal: AbortSignal.timeout(10_000) });
+    expect(reg.status).toBe(201);
+    const a = await newPage();
+    const bPage = await newPage();
+    try {
+      await signIn(a.page);
+      await connectSocket(a.page);
+      await signIn(bPage.page, b);
+      await connectSocket(bPage.page);
+      const bId = (await bPage.page.locator("#me-id").textContent())!;
+      // A sees B arrive; B sees both.
+      await expect.poll(() => a.page.locator(`#ws-presence .person[data-user-id="${bId}"]`).count(), { timeout: 5_000 }).toBe(1);
+      await expect(bPage.page.locator("#ws-presence").textContent()).resolves.toContain(DEMO.email);
+
+      // The admin is the demo admin the stack seeded (dev/accounts.ts DEMO_USERS), signed in from Node.
+      const login = await fetch(`${direct}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }), signal: AbortSignal.timeout(10_000) });
+      expect(login.status).toBe(200);
+      const adminToken = ((await login.json()) as { token: string }).token;
+      const disabled = await fetch(`${direct}/admin/users/${encodeURIComponent(bId)}/disable`, { method: "POST", headers: { Authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(10_000) });
+      expect(disabled.status).toBe(200);
+      expect(((await disabled.json()) as { revoked: number }).revoked).toBeGreaterThanOrEqual(1);
+
+      await expect.poll(() => bPage.page.locator("#ws-status").textContent(), { timeout: 3_000, interval: 50 }).toContain("4401 session_ended");
+      await expect(bPage.page.locator("#ws-notice").textContent()).resolves.toContain("Your session has ended");
+      // The other participant sees the presence update.
+      await expect.poll(() => a.page.locator(`#ws-presence .person[data-user-id="${bId}"]`).count(), { timeout: 3_000, interval: 50 }).toBe(0);
+      await expect(a.page.locator("#ws-status").textContent()).resolves.toContain("open");
+      await fetch(`${direct}/auth/logout`, { method: "POST", headers: { Authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5_000) });
+    } finally {
+      await close(a.context);
+      await close(bPage.context);
+    }
+  });
+
+  it("Sign in with SSO (development): a popup to the local OpenID Connect provider, back signed in as its user by the session cookie", async () => {
+    const { context, page, errors } = await newPage();
+    try {
+      await page.goto(base + "/");
+      const sso = page.getByRole("button", { name: "Sign in with SSO" });
+      await sso.waitFor({ state: "visible" });
+      const popupOpened = page.waitForEvent("popup");
+      await sso.click();
+      const popup = await popupOpened;
+      await popup.waitForEvent("close", { timeout: 20_000 });
+      await page.locator("#app-view").waitFor({ state: "visible" });
+      await expect.poll(() => page.locator("#me-email").textContent()).toBe(SSO_USER.email);
+      // Cookie mode all the way: the session is in the HttpOnly cookie, and the API call that
+      // showed the user carried it (no Authorization header, nothing in Web Storage).
+      const cookie = (await context.cookies(base)).find((c) => c.name === COOKIE);
+      expect(cookie?.httpOnly).toBe(true);
+      const request = page.waitForRequest((r) => r.url() === `${base}/api/me`);
+      await page.getByRole("button", { name: "Call the API again" }).click();
+      const sent = await request;
+      expect(await sent.headerValue("authorization")).toBeNull();
+      expect(await sent.headerValue("cookie")).toBe(`${COOKIE}=${cookie!.value}`);
+      expect((await sent.response())?.status()).toBe(200);
+      const stored = await page.evaluate(() => {
+        const w = globalThis as unknown as { localStorage: { length: number }; sessionStorage: { length: number }; document: { cookie: string } };
+        return [w.localStorage.length, w.sessionStorage.length, w.document.cookie];
+      });
+      expect(stored).toEqual([0, 0, ""]);
+      expect(await apiStatus(cookie!.value)).toBe(200);
+      expect(errors).toEqual([]);
+    } finally {
+      await close(context);
+    }
+  });
+
   describe("attack: framing the demo page (clickjacking)", () => {
     it("served by wrangler dev with a real CSP frame-ancestors 'none' and X-Frame-Options: DENY; Chromium refuses to frame it", async () => {
       let hostileServer: http.Server | null = null;
@@ -261,7 +366,6 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
 
   it(`screenshot of the signed-in demo page → ${UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png (UPDATE_SCREENSHOT=1: docs/demo.png)"}`, async () => {
     // A tidy session list: end the demo user's earlier sessions through the API first.
-    const direct = `http://127.0.0.1:${stack!.port}`;
     const login = await fetch(`${direct}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: DEMO.email, password: DEMO.password }), signal: AbortSignal.timeout(5_000) });
     const { token } = (await login.json()) as { token: string };
     await fetch(`${direct}/auth/sessions/revoke-others`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
