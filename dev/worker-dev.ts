@@ -15,7 +15,7 @@
 import { Hono } from "hono";
 import { oidcSignIn, type SsoGrant } from "../examples/oidc-sign-in.js";
 import { appFor } from "../src/app-for.js";
-import type { WorkerEnv } from "../src/config.js";
+import type { WorkerEnv } from "../src/worker-env.js";
 import { sessionCookie } from "../src/cookie/session-cookie.js";
 import { errorHandler } from "../src/http/responses.js";
 import { sessionApi } from "../src/sessions.js";
