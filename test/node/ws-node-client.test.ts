@@ -72,7 +72,9 @@ describe("the browser client under Node with ws", () => {
     const email = `node-${randomBytes(4).toString("hex")}@example.test`;
     await createSessionClient({ baseUrl: base }).register(email, PASSWORD);
     const { session: client, socket: ws } = await openNodeSocket(base, email, PASSWORD);
-    const grant = { user: client.user };
+    const user = client.user;
+    if (!user) throw new Error("the client holds no session after sign-in");
+    const grant = { user };
     const hello = nextMessage(ws);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
