@@ -55,7 +55,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     accounts: new AccountStore(store, core.keys, core.now),
     passwords: await createPasswordHasher(config.pepper),
     rateLimits: createRateLimits({
-      redis: store.redis,
+      store,
       prefix: core.keys.rateLimit,
       rules: limitRules(config.rateLimits),
       now: core.now,

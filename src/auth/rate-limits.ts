@@ -1,13 +1,15 @@
 /**
  * Brute-force limits on the login and register routes (ASVS 6.1.1; 4.0.3 2.2.1: at most 100
- * failed attempts an hour per account), kept in the same store through @upstash/ratelimit.
- * The library fails OPEN when its store times out; we do not inherit that: if the limiter
- * cannot answer, the login is denied (503).
+ * failed attempts an hour per account): sliding windows kept in the session store by one Lua
+ * script (`SLIDING_WINDOW` in store/scripts.ts), the algorithm and key layout of
+ * @upstash/ratelimit's sliding window. Written here rather than taken from that library: it
+ * cost about a sixth of the worker's 60 KiB bundle budget (BENCHMARKS.md) for the one script
+ * we use, and it failed open on a timeout. If the limiter cannot answer, the login is denied
+ * (503): the store's `StoreError` propagates.
  */
-import { Ratelimit } from "@upstash/ratelimit";
-import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config, RateLimitRule } from "../config.js";
-import { StoreError } from "../store/redis.js";
+import type { RedisStore } from "../store/redis.js";
+import { SLIDING_WINDOW } from "../store/scripts.js";
 
 /**
  * - `loginAccount`: failed logins per account, all addresses together (beyond it: a slowdown,
@@ -46,52 +48,31 @@ export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimit
 }
 
 export interface RateLimitsOptions {
-  /** The session store's own client (store/redis.ts): one client, one timeout budget per isolate. */
-  redis: Redis;
+  /** The session store: one client, one timeout budget per isolate. */
+  store: RedisStore;
+  /** Key prefix of every counter (`<prefix>:<kind>:<key>:<window number>`). */
   prefix: string;
   rules: Record<LimitKind, RateLimitRule>;
+  /** The clock for `Retry-After`. Windows follow the wall clock, like the store's own expiry. @default Date.now */
   now?: () => number;
 }
 
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
-  const redis = options.redis;
-  const limiters = Object.fromEntries(
-    (Object.keys(options.rules) as LimitKind[]).map((kind) => {
-      const rule = options.rules[kind];
-      return [
-        kind,
-        new Ratelimit({
-          redis,
-          prefix: `${options.prefix}:${kind}`,
-          limiter: Ratelimit.slidingWindow(rule.limit, `${rule.windowMs} ms`),
-          // Its own timeout resolves as "allowed": disable it, our client signal bounds the call.
-          timeout: 0,
-          analytics: false,
-          ephemeralCache: false,
-        }),
-      ];
-    }),
-  ) as Record<LimitKind, Ratelimit>;
-
-  const decide = (success: boolean, reset: number): LimitDecision =>
-    success ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((reset - (options.now ?? Date.now)()) / 1000)) };
-
+  const { store, prefix, rules } = options;
+  const now = options.now ?? Date.now;
+  /** One step of the window: `rate` 1 counts (refused when the budget is spent), -1 gives one back unchecked. */
+  const step = async (kind: LimitKind, key: string, rate: 1 | -1): Promise<LimitDecision> => {
+    const { limit, windowMs } = rules[kind];
+    const at = Date.now();
+    const window = Math.floor(at / windowMs);
+    const base = `${prefix}:${kind}:${key}:`;
+    const [remaining] = await store.run<[number, number]>(SLIDING_WINDOW, [base + window, base + (window - 1)], [limit, at, windowMs, rate]);
+    if (Number(remaining) >= 0) return { ok: true };
+    const reset = (window + 1) * windowMs;
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((reset - now()) / 1000)) };
+  };
   return {
-    async hit(kind, key) {
-      try {
-        const r = await limiters[kind].limit(key);
-        return decide(r.success, r.reset);
-      } catch (error) {
-        throw new StoreError(error);
-      }
-    },
-    async refund(kind, key) {
-      try {
-        // A negative rate skips the check and decrements the current window's counter.
-        await limiters[kind].limit(key, { rate: -1 });
-      } catch (error) {
-        throw new StoreError(error);
-      }
-    },
+    hit: (kind, key) => step(kind, key, 1),
+    refund: async (kind, key) => void (await step(kind, key, -1)),
   };
 }

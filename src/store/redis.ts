@@ -37,7 +37,7 @@ export interface RedisStore {
   ping(): Promise<void>;
 }
 
-/** The Upstash implementation also hands its client to @upstash/ratelimit: one client per isolate. */
+/** The Upstash implementation, with its client for tools and tests that need a command outside the six. */
 export interface UpstashStore extends RedisStore {
   readonly redis: Redis;
 }

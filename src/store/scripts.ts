@@ -201,3 +201,26 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return {1}
 `,
 };
+
+/**
+ * Rate limits: a sliding window over two fixed buckets (the current window counts whole, the
+ * previous one by the part of it still inside the window). Counting and deciding are one step,
+ * so concurrent hits can never all pass; a negative rate gives an event back without a check.
+ * KEYS: current bucket, previous bucket. ARGV: limit, now ms, window ms, rate (1 or -1).
+ * Returns {remaining after this event (negative: refused, nothing counted), limit}.
+ */
+export const SLIDING_WINDOW: StoreScript = {
+  name: "sliding-window",
+  source: `
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[3])
+local rate = tonumber(ARGV[4])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+previous = math.floor((1 - (tonumber(ARGV[2]) % window) / window) * previous)
+if rate > 0 and previous + current >= limit then return {-1, limit} end
+local value = redis.call('INCRBY', KEYS[1], rate)
+if value == rate then redis.call('PEXPIRE', KEYS[1], window * 2 + 1000) end
+return {limit - (value + previous), limit}
+`,
+};

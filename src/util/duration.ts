@@ -1,6 +1,6 @@
 /**
  * Durations in configuration are typed strings such as `"30 m"`, `"12 h"`, `"1 s"`, `"250 ms"`
- * (the @upstash/ratelimit convention), or a bare number of seconds.
+ * (as @upstash/ratelimit writes them), or a bare number of seconds.
  */
 export type Unit = "ms" | "s" | "m" | "h" | "d";
 export type Duration = `${number} ${Unit}` | `${number}${Unit}`;

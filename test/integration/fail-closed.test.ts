@@ -202,7 +202,7 @@ describe("the rate limiter unable to answer", () => {
     deps = {
       ...built.deps,
       rateLimits: createRateLimits({
-        redis: createUpstashStore({ url: limiterStore.url, token: limiterStore.token, timeoutMs: config.store.timeoutMs }).redis,
+        store: createUpstashStore({ url: limiterStore.url, token: limiterStore.token, timeoutMs: config.store.timeoutMs }),
         prefix: keys.rateLimit,
         rules: limitRules(config.rateLimits),
         now: built.deps.now,
