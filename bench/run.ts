@@ -20,6 +20,8 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import { build as esbuild } from "esbuild";
 import { sign as signJwt } from "hono/jwt";
@@ -41,14 +43,19 @@ if (unknown.length) {
 }
 
 const SETTINGS = QUICK
-  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
-  : { rounds: 5, durationS: 3, warmupS: 1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
+  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
+  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
 const INJECTED_LATENCY_MS = 25;
 const COMPATIBILITY_DATE = "2026-04-26";
 /** The bundle budget: 60 KiB gzipped, as wrangler reports it. */
 const BUNDLE_LIMIT = 60 * 1024;
 
 const startedAt = Date.now();
+/** A full collection in this process (the load driver), between measured windows. */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
 const log = (msg: string) => console.log(`[bench +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${msg}`);
 
 // ---------------------------------------------------------------------------------------------
@@ -211,24 +218,48 @@ function countLines(worker: string, stream: NodeJS.ReadableStream): void {
 /** The session worker's Durable Objects (wrangler.toml's bindings), for the `/ws` hand-over. */
 const SESSION_OBJECTS = { ROOMS: { className: "RealtimeRoom", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } };
 
-async function startWorker(name: string, scriptPath: string, bindings: Record<string, string>, durableObjects?: typeof SESSION_OBJECTS): Promise<{ url: string }> {
+interface WorkerSpec {
+  name: string;
+  scriptPath: string;
+  bindings: Record<string, string>;
+  durableObjects?: typeof SESSION_OBJECTS;
+}
+
+/**
+ * Every worker that is compared with another runs in ONE workerd process, behind Miniflare's
+ * entry worker on one loopback port. Two processes running the very same worker differed by up
+ * to 12% in throughput on this 2-core machine (which cores they land on, how their threads are
+ * scheduled against the load driver's), so a comparison across processes measures the processes.
+ * The first worker answers every request without a matching route; the others are reached by
+ * their `Host` (`<name>.bench`), which `headers` carries.
+ */
+interface Endpoint {
+  url: string;
+  headers: Record<string, string>;
+}
+
+async function startWorkers(specs: WorkerSpec[]): Promise<Endpoint[]> {
   const mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    compatibilityDate: COMPATIBILITY_DATE,
-    bindings,
-    ...(durableObjects ? { durableObjects } : {}),
     host: "127.0.0.1",
     port: 0,
     cf: false,
     handleRuntimeStdio: (stdout, stderr) => {
-      countLines(name, stdout);
-      countLines(name, stderr);
+      countLines("workerd", stdout);
+      countLines("workerd", stderr);
     },
+    workers: specs.map((w, i) => ({
+      name: w.name,
+      modules: true,
+      scriptPath: w.scriptPath,
+      compatibilityDate: COMPATIBILITY_DATE,
+      bindings: w.bindings,
+      ...(w.durableObjects ? { durableObjects: w.durableObjects } : {}),
+      ...(i > 0 ? { routes: [`${w.name}.bench/*`] } : {}),
+    })),
   });
   disposers.push(() => mf.dispose());
-  const url = await mf.ready;
-  return { url: url.origin };
+  const url = (await mf.ready).origin;
+  return specs.map((w, i): Endpoint => ({ url, headers: i > 0 ? { Host: `${w.name}.bench` } : {} }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,6 +303,12 @@ interface Scenario {
   run: (durationS: number) => Promise<Sample>;
   /** A shorter run that warms up both sides; the default is `run(warmupS)`. */
   warm?: () => Promise<unknown>;
+  /**
+   * Steady closed-loop load: every measured window is preceded by an unmeasured lead-in of the
+   * same load (`leadInS`), so what the previous scenario left behind (garbage in either heap,
+   * another route's code warm in the caches) is paid outside the window. @default false
+   */
+  steady?: boolean;
 }
 
 interface RoundResult extends Sample {
@@ -374,20 +411,27 @@ async function main() {
     RATE_LIMIT_LOGIN_ACCOUNT: "1000000 / 1 h",
     // One JSON line per request to stdout would measure the log pipe, not the verifier.
     REQUEST_LOG: "off",
+    // As deployed: Server-Timing is off in production (ENVIRONMENT=test above would turn it on).
+    SERVER_TIMING: "off",
     // ws-upgrade opens and closes sockets of one session in a closed loop: not the caps' subject.
     WS_MAX_SOCKETS_PER_SESSION: "1000",
     WS_MAX_SOCKETS_PER_USER: "10000",
+    // Ten connections of one user each hold a ticket between issue and upgrade: not the cap's subject either.
+    WS_MAX_TICKETS_PER_USER: "1000",
   };
 
   const expressPeer = redisProblem ? null : spawnTs("bench/peers/express-session.ts", [], { REDIS_URL: redisUrl, PREFIX: `${prefix}sess:` });
-  const [main, uncached, jwtPeer, bearerPeer, expressInfo] = await Promise.all([
-    startWorker("session", bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "1 s" }, SESSION_OBJECTS),
-    startWorker("uncached", bundle.scriptPath, { ...base, SESSION_CACHE_TTL: "0" }, SESSION_OBJECTS),
-    startWorker("hono-jwt", jwtScript, { JWT_SECRET: jwtSecret }),
-    startWorker("bearer-auth", bearerScript, { BEARER_TOKEN: bearerSecret }),
+  const [workers, expressInfo] = await Promise.all([
+    startWorkers([
+      { name: "session", scriptPath: bundle.scriptPath, bindings: { ...base, SESSION_CACHE_TTL: "1 s" }, durableObjects: SESSION_OBJECTS },
+      { name: "uncached", scriptPath: bundle.scriptPath, bindings: { ...base, SESSION_CACHE_TTL: "0" }, durableObjects: SESSION_OBJECTS },
+      { name: "hono-jwt", scriptPath: jwtScript, bindings: { JWT_SECRET: jwtSecret } },
+      { name: "bearer-auth", scriptPath: bearerScript, bindings: { BEARER_TOKEN: bearerSecret } },
+    ]),
     expressPeer ? expressPeer.ready : Promise.resolve(null),
   ]);
-  log(`workers: session ${main.url}, uncached ${uncached.url}, hono/jwt ${jwtPeer.url}, hono/bearer-auth ${bearerPeer.url}${expressInfo ? `, express ${expressInfo.url}` : ""}`);
+  const [main, uncached, jwtPeer, bearerPeer] = workers as [Endpoint, Endpoint, Endpoint, Endpoint];
+  log(`workers (one workerd at ${main.url}): session, uncached (Host ${uncached.headers.Host}), hono/jwt (${jwtPeer.headers.Host}), hono/bearer-auth (${bearerPeer.headers.Host})${expressInfo ? `, express ${expressInfo.url}` : ""}`);
 
   // One registered user through the worker itself (PBKDF2 and all).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -412,8 +456,8 @@ async function main() {
   if (cookieReg.status !== 201 || !sessionCookie) await fail(`cookie register answered ${cookieReg.status} without a session cookie: ${cookieReg.body.slice(0, 300)}`);
   const cookieCheck = await request(agent, `${main.url}/api/me`, { headers: { Cookie: sessionCookie! } });
   if (cookieCheck.status !== 200) await fail(`GET /api/me with the session cookie answered ${cookieCheck.status}: ${cookieCheck.body.slice(0, 300)}`);
-  for (const [name, url] of [["cached", main.url], ["uncached", uncached.url]] as const) {
-    const me = await request(agent, `${url}/api/me`, { headers: { Authorization: `Bearer ${token}` } });
+  for (const [name, w] of [["cached", main], ["uncached", uncached]] as const) {
+    const me = await request(agent, `${w.url}/api/me`, { headers: { ...w.headers, Authorization: `Bearer ${token}` } });
     if (me.status !== 200) await fail(`GET /api/me on the ${name} worker answered ${me.status}: ${me.body.slice(0, 300)}`);
   }
 
@@ -455,23 +499,23 @@ async function main() {
   const missTokens = (await minter.mint(c)).map((m) => bearer(m.token));
   let burstTokens: string[] = [];
 
-  // Scenarios compared with each other run next to each other (hello | cached | jwt, forged | hello):
-  // the order flips every round, so each pair is measured back to back under the same load.
+  // Scenarios compared with each other run next to each other (forged | hello | bare Hono hello |
+  // cached | cookie | jwt): the order flips every round, so each pair is measured back to back.
   const scenarios: Scenario[] = [
-    // One forged string resent (a client stuck on a bad token, a naive flood) …
-    { name: "forged", counted: true, run: steady(`${main.url}/api/me`, bearer(forged), 401) },
-    // … and a new one on every request.
-    { name: "forged-varied", counted: true, run: variedForged },
-    { name: "hello", counted: true, run: steady(`${main.url}/api/hello`, {}, 200) },
-    { name: "verify-cached", counted: true, run: steady(`${main.url}/api/me`, bearer(token), 200) },
-    // The same cache hit with the token in the session cookie, measured next to the Bearer hit.
-    { name: "verify-cached-cookie", counted: true, run: steady(`${main.url}/api/me`, { Cookie: sessionCookie! }, 200) },
-    { name: "hono-jwt", counted: false, run: steady(`${jwtPeer.url}/api/me`, bearer(jwt), 200) },
+    // A new forged string on every request …
+    { name: "forged-varied", counted: true, steady: true, run: variedForged },
+    // … and one forged string resent (a client stuck on a bad token, a naive flood).
+    { name: "forged", counted: true, steady: true, run: steady(`${main.url}/api/me`, bearer(forged), 401) },
+    { name: "hello", counted: true, steady: true, run: steady(`${main.url}/api/hello`, {}, 200) },
     // The peers' ceiling: a bare Hono app (no cors, no logging, no deps) answering hello.
-    { name: "hono-hello", counted: false, run: steady(`${jwtPeer.url}/api/hello`, {}, 200) },
-    { name: "hono-bearer-auth", counted: false, run: steady(`${bearerPeer.url}/api/me`, bearer(bearerSecret), 200) },
-    { name: "verify-uncached", counted: true, run: steady(`${uncached.url}/api/me`, {}, 200, missTokens) },
-    ...(expressInfo && cookie ? [{ name: "express-session", counted: false, run: steady(`${expressInfo.url}/api/me`, { Cookie: cookie }, 200) }] : []),
+    { name: "hono-hello", counted: false, steady: true, run: steady(`${jwtPeer.url}/api/hello`, jwtPeer.headers, 200) },
+    { name: "verify-cached", counted: true, steady: true, run: steady(`${main.url}/api/me`, bearer(token), 200) },
+    // The same cache hit with the token in the session cookie, measured next to the Bearer hit.
+    { name: "verify-cached-cookie", counted: true, steady: true, run: steady(`${main.url}/api/me`, { Cookie: sessionCookie! }, 200) },
+    { name: "hono-jwt", counted: false, steady: true, run: steady(`${jwtPeer.url}/api/me`, { ...jwtPeer.headers, ...bearer(jwt) }, 200) },
+    { name: "hono-bearer-auth", counted: false, steady: true, run: steady(`${bearerPeer.url}/api/me`, { ...bearerPeer.headers, ...bearer(bearerSecret) }, 200) },
+    { name: "verify-uncached", counted: true, steady: true, run: steady(`${uncached.url}/api/me`, uncached.headers, 200, missTokens) },
+    ...(expressInfo && cookie ? [{ name: "express-session", counted: false, steady: true, run: steady(`${expressInfo.url}/api/me`, { Cookie: cookie }, 200) }] : []),
     {
       name: "burst",
       counted: true,
@@ -507,6 +551,10 @@ async function main() {
     const order = r % 2 === 0 ? scenarios : [...scenarios].reverse();
     for (const s of order) {
       await s.prepare?.();
+      if (s.steady) await s.run(SETTINGS.leadInS);
+      // Every window starts with the load driver's heap clean: the garbage of the scenario before
+      // (a new forged token per request, say) is not collected inside the next one's window.
+      collectGarbage();
       if (s.counted) await control(store, "POST", "/_stats/reset");
       const sample: RoundResult = await s.run(SETTINGS.durationS);
       if (s.counted) {
@@ -531,7 +579,7 @@ async function main() {
   const latencyScenarios = [
     { name: "hello", run: steady(`${main.url}/api/hello`, {}, 200) },
     { name: "hit", run: steady(`${main.url}/api/me`, bearer(token), 200) },
-    { name: "miss", run: steady(`${uncached.url}/api/me`, {}, 200, missTokens) },
+    { name: "miss", run: steady(`${uncached.url}/api/me`, uncached.headers, 200, missTokens) },
   ];
   const latencyResults = new Map<string, Sample[]>(latencyScenarios.map((s) => [s.name, []]));
   try {
