@@ -1,0 +1,186 @@
+/**
+ * `npx tsx bench/profile.ts [--path /api/me] [--seconds 6] [--script .tmp/bench-dist/index.js]`:
+ * a V8 CPU profile of the session worker inside workerd, under load, and where the time went.
+ *
+ * Builds the worker as it deploys (`wrangler deploy --dry-run`) unless `--script` names a bundle,
+ * runs it in Miniflare with the inspector on, registers a user through the worker, drives
+ * `GET <path>` with that user's Bearer token (10 connections, on the worker's own socket: no
+ * Miniflare entry worker in the profile), profiles the isolate over the Chrome DevTools protocol
+ * and prints the functions with the most self and inclusive time, each with the start of its
+ * minified source. The profile itself is written to `.tmp/worker.cpuprofile` (open it in Chrome
+ * DevTools for the flame chart). Loopback only; every server it starts is stopped at the end.
+ */
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { promisify, parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { Miniflare } from "miniflare";
+import WebSocket from "ws";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const TMP = path.join(ROOT, ".tmp");
+const { values: opts } = parseArgs({ options: { path: { type: "string", default: "/api/me" }, seconds: { type: "string", default: "6" }, script: { type: "string" } } });
+const seconds = Math.min(60, Math.max(1, Number(opts.seconds)));
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+/** Self and inclusive share of the busy samples (idle left out) per function. */
+export function summarise(profile: Profile, source: string[], top = 25): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n: ProfileNode) => {
+    const f = n.callFrame;
+    const line = f.url.endsWith(".js") ? (source[f.lineNumber] ?? "") : "";
+    const snippet = line.slice(f.columnNumber, f.columnNumber + 60);
+    return `${f.functionName || "(anonymous)"}${f.url ? ` ${path.basename(f.url)}:${f.lineNumber}:${f.columnNumber}` : ""}${snippet ? `  ${snippet}` : ""}`;
+  };
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let busy = 0;
+  for (const id of profile.samples) {
+    const node = byId.get(id)!;
+    if (node.callFrame.functionName === "(idle)") continue;
+    busy++;
+    self.set(label(node), (self.get(label(node)) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const l = label(byId.get(at)!);
+      if (seen.has(l)) continue;
+      seen.add(l);
+      inclusive.set(l, (inclusive.get(l) ?? 0) + 1);
+    }
+  }
+  const rows = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([l, n]) => `${((100 * n) / busy).toFixed(1).padStart(5)}%  ${l}`)
+      .join("\n");
+  return `${busy} busy samples\n\nself\n${rows(self)}\n\ninclusive\n${rows(inclusive)}`;
+}
+
+async function main() {
+  mkdirSync(TMP, { recursive: true });
+  let script = opts.script ? path.resolve(opts.script) : null;
+  if (!script) {
+    const outdir = path.join(TMP, "profile-dist");
+    await promisify(execFile)(path.join(ROOT, "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], { cwd: ROOT, timeout: 120_000 });
+    script = path.join(outdir, "index.js");
+  }
+  const storeToken = randomBytes(24).toString("base64url");
+  const store = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench", "store-proc.ts"), storeToken], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  const stop: (() => Promise<unknown> | void)[] = [() => void store.kill()];
+  try {
+    const info = await new Promise<{ url: string; token?: string }>((resolve, reject) => {
+      createInterface({ input: store.stdout! }).once("line", (l) => resolve(JSON.parse(l) as { url: string }));
+      store.once("exit", () => reject(new Error("the store exited before it was ready")));
+    });
+    const inspectorPort = await freePort();
+    const mf = new Miniflare({
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      inspectorPort,
+      workers: [
+        {
+          name: "session",
+          modules: true,
+          scriptPath: script,
+          compatibilityDate: "2026-04-26",
+          bindings: {
+            ENVIRONMENT: "test",
+            SIGNUP: "open",
+            UPSTASH_REDIS_REST_URL: info.url,
+            UPSTASH_REDIS_REST_TOKEN: info.token ?? storeToken,
+            SESSION_KEYS: `k1:${randomBytes(32).toString("base64url")}`,
+            PASSWORD_PEPPER: randomBytes(32).toString("base64url"),
+            STORE_PREFIX: `profile:${Date.now()}:`,
+            REQUEST_LOG: "off",
+            SERVER_TIMING: "off",
+          },
+          durableObjects: { ROOMS: { className: "RealtimeRoom", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } },
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+      ],
+    });
+    stop.push(() => mf.dispose());
+    await mf.ready;
+    const origin = (await mf.unsafeGetDirectURL("session")).origin;
+    const reg = await fetch(`${origin}/auth/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: `profile-${Date.now()}@example.com`, password: randomBytes(12).toString("base64url") }),
+    });
+    if (reg.status !== 201) throw new Error(`register answered ${reg.status}`);
+    const { token } = (await reg.json()) as { token: string };
+    const url = `${origin}${opts.path}`;
+    const load = (s: number) =>
+      new Promise<number>((resolve, reject) => {
+        let ok = 0;
+        const i = autocannon({ url, headers: { Authorization: `Bearer ${token}` }, connections: 10, duration: s }, (e) => (e ? reject(e) : resolve(ok)));
+        i.on("response", (_c, status) => void (status < 500 && ok++));
+      });
+    await load(2);
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { title?: string; webSocketDebuggerUrl: string }[];
+    const target = targets.find((t) => t.title?.includes("session"));
+    if (!target) throw new Error(`no inspector target for the session worker among ${targets.map((t) => t.title).join(", ")}`);
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    stop.push(() => ws.close());
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    let nextId = 0;
+    const pending = new Map<number, (result: unknown) => void>();
+    ws.on("message", (m) => {
+      const d = JSON.parse(m.toString()) as { id?: number; result?: unknown };
+      if (d.id !== undefined) pending.get(d.id)?.(d.result);
+    });
+    const send = <T>(method: string, params: object = {}) =>
+      new Promise<T>((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve as (r: unknown) => void);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    await send("Profiler.enable");
+    await send("Profiler.setSamplingInterval", { interval: 100 });
+    await send("Profiler.start");
+    const answered = await load(seconds);
+    const { profile } = await send<{ profile: Profile }>("Profiler.stop");
+    const out = path.join(TMP, "worker.cpuprofile");
+    writeFileSync(out, JSON.stringify(profile));
+    console.log(`GET ${opts.path}: ${answered} responses in ${seconds} s under the profiler; profile in ${path.relative(ROOT, out)}\n`);
+    console.log(summarise(profile, readFileSync(script, "utf8").split("\n")));
+  } finally {
+    for (const s of stop.reverse()) await s();
+  }
+}
+
+const watchdog = setTimeout(() => {
+  console.error("profile: still running after 180 s, stopping");
+  process.exit(1);
+}, 180_000);
+watchdog.unref();
+await main();
+process.exit(0);
