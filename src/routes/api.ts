@@ -9,6 +9,6 @@ export function apiRoutes(deps: Deps) {
     new Hono<AppEnv>()
       // Unauthenticated: the benchmark's ceiling, and a liveness probe that costs no store call.
       .get("/hello", (c) => c.json({ hello: "world" }))
-      .get("/me", auth, (c) => c.json({ user: c.var.user }))
+      .get("/me", auth, (c) => c.json({ user: c.get("user") }))
   );
 }
