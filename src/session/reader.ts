@@ -44,7 +44,8 @@ export interface SessionReaderOptions {
 }
 
 type CacheEntry =
-  | { live: true; session: Session; expiresAt: number }
+  // `hit`: the answer itself, made once per entry (a hit allocates nothing).
+  | { live: true; session: Session; expiresAt: number; hit: ReadResult }
   | { live: false; reason: SessionReason; expiresAt: number };
 
 /** What a single-flight leader leaves for its followers: its answer or its failure. */
@@ -124,12 +125,14 @@ export class SessionReader {
   cached(token: string): ReadResult | undefined {
     const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.now()) {
+    const now = this.now();
+    if (entry.expiresAt <= now) {
       this.entries.delete(token);
       return undefined;
     }
     if (!entry.live) return { ok: false, reason: entry.reason };
-    return this.expired(entry.session) ? { ok: false, reason: "expired" } : { ok: true, session: entry.session, source: "hit" };
+    const { session } = entry;
+    return now >= session.idleExpiresAt || now >= session.expiresAt ? { ok: false, reason: "expired" } : entry.hit;
   }
 
   /** The MAC check alone, no store call (a token refused for how it was presented, not what it names). */
@@ -229,7 +232,7 @@ export class SessionReader {
     if (this.ttlMs <= 0) return;
     // Never cache past the session's own expiry.
     const expiresAt = Math.min(this.now() + this.ttlMs, session.idleExpiresAt, session.expiresAt);
-    this.entries.set(token, { live: true, session, expiresAt });
+    this.entries.set(token, { live: true, session, expiresAt, hit: { ok: true, session, source: "hit" } });
     this.bySession.set(session.id, token);
   }
 
