@@ -50,14 +50,21 @@ export function sessionAuth(deps: CredentialDeps, options: SessionAuthOptions = 
     // Any 401 a handler answers for a cookie-borne token (a session ended meanwhile) clears it too.
     const clear = clears.size ? clears.get(result.via) : undefined;
     const took = serverTiming ? performance.now() - started : 0;
+    // Personal data, or a token or ticket: never kept by a browser or a shared cache
+    // (RFC 9111 §5.2.2.5). Set before the handler, so a response made with `c.json()` and the
+    // like is born with it; a handler's own policy replaces it.
+    c.header("Cache-Control", "no-store");
     await next();
-    withHeaders(c, (h) => {
-      // Personal data, or a token or ticket: never kept by a browser or a shared cache
-      // (RFC 9111 §5.2.2.5). A response that chose its own policy keeps it.
-      if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
-      if (clear && c.res.status === 401) h.append("Set-Cookie", clear);
-      if (serverTiming) h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`);
-    });
+    const res = c.res;
+    // A Response the handler built itself never saw the header above.
+    const missing = !res.headers.has("Cache-Control");
+    if (missing || (clear && res.status === 401) || serverTiming) {
+      withHeaders(c, (h) => {
+        if (missing) h.set("Cache-Control", "no-store");
+        if (clear && c.res.status === 401) h.append("Set-Cookie", clear);
+        if (serverTiming) h.append("Server-Timing", `session;desc="${result.source}";dur=${took.toFixed(1)}`);
+      });
+    }
   };
 }
 

@@ -46,6 +46,41 @@ describe("library: sessionAuth in another Hono app", () => {
   });
 });
 
+describe("library: Cache-Control on what sessionAuth lets through", () => {
+  it("no-store unless the handler chose a policy, however it built its response", async () => {
+    const layer = await createSessionLayer({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, sessionKeys: env.SESSION_KEYS, prefix: env.STORE_PREFIX });
+    const app = new Hono<{ Variables: SessionVariables }>()
+      .use(sessionAuth(layer))
+      .onError(errorHandler)
+      .get("/json", (c) => c.json({ id: c.var.user.id }))
+      .get("/raw", () => new Response("raw"))
+      .get("/chosen", (c) => {
+        c.header("Cache-Control", "private, max-age=60");
+        return c.text("chosen");
+      })
+      .get("/chosen-arg", (c) => c.json({}, 200, { "Cache-Control": "private, max-age=5" }))
+      .get("/raw-chosen", () => new Response("raw", { headers: { "Cache-Control": "public, max-age=30" } }))
+      .get("/thrown", () => {
+        throw refuse({ status: 401, reason: "revoked" });
+      });
+    const a = await register();
+    const get = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${a.token}` } }, env);
+    const expected: [string, number, string][] = [
+      ["/json", 200, "no-store"],
+      ["/raw", 200, "no-store"],
+      ["/chosen", 200, "private, max-age=60"],
+      ["/chosen-arg", 200, "private, max-age=5"],
+      ["/raw-chosen", 200, "public, max-age=30"],
+      ["/thrown", 401, "no-store"],
+    ];
+    for (const [path, status, policy] of expected) {
+      const r = await get(path);
+      expect(r.status, path).toBe(status);
+      expect(r.headers.get("Cache-Control"), path).toBe(policy);
+    }
+  });
+});
+
 describe("library: the session cookie as a token source", () => {
   it("sessionAuth with [bearerSource, cookieSource()]: the cookie authenticates, CSRF guards unsafe methods, a handler's 401 clears the cookie", async () => {
     const layer = await createSessionLayer({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, sessionKeys: env.SESSION_KEYS, prefix: env.STORE_PREFIX });
