@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/instructions.ts [--requests 400] [--warm 2000] [--rounds 3] [--script a.js --script b.js]`:
+ * `npx tsx bench/instructions.ts [--requests 400] [--warm 2000] [--rounds 3] [--direct] [--script a.js --script b.js]`:
  * CPU instructions per request inside workerd, counted by valgrind's callgrind: a measure of the
  * fixed cost per request that, unlike throughput on a shared 2-core machine, hardly moves with
  * what else the machine is doing. It is the A/B tool for hot-path changes; `npm run bench` stays
@@ -9,11 +9,12 @@
  * (two or more: an A/B, every bundle a worker of its own in the same process), bundles the bare
  * Hono peer (bench/peers/jwt-worker.ts), runs them all in ONE workerd under
  * `valgrind --tool=callgrind` behind Miniflare's entry worker (as `npm run bench` does, so the
- * entry worker's share is in every figure), registers a user, warms every route up with
- * `--warm` requests so V8 has optimised the hot code, then per round and route zeroes the
- * counters, sends `--requests` requests one after another on one keep-alive connection, dumps
- * the counters and divides; the median round is reported. Counted: user-space instructions of every workerd thread (no kernel
- * time, no cache misses). Printed: instructions per request per route and bare Hono's count over
+ * entry worker's share is in every figure; `--direct`: on every worker's own socket, without
+ * it), registers a user, warms every route up with `--warm` requests so V8 has optimised the hot
+ * code, then per round and route zeroes the counters, sends `--requests` requests one after
+ * another on one keep-alive connection, dumps the counters and divides; the median round is
+ * reported. Counted: user-space instructions of every workerd thread (no kernel time, no cache
+ * misses). Printed: instructions per request per route and bare Hono's count over
  * each route's (what a throughput ratio would be if CPU-bound on instructions alone).
  * Loopback only; valgrind, workerd and the store are stopped at the end. Needs `valgrind`.
  */
@@ -41,6 +42,7 @@ const { values: opts } = parseArgs({
     warm: { type: "string", default: "2000" },
     rounds: { type: "string", default: "3" },
     script: { type: "string", multiple: true },
+    direct: { type: "boolean", default: false },
   },
 });
 const REQUESTS = Math.max(10, Number(opts.requests));
@@ -138,6 +140,7 @@ async function main() {
         scriptPath,
         compatibilityDate: "2026-04-26",
         routes: [`${names[i]}.bench/*`],
+        ...(opts.direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
         bindings: {
           ENVIRONMENT: "test",
           SIGNUP: "open",
@@ -152,7 +155,7 @@ async function main() {
         },
         durableObjects: { ROOMS: { className: "RealtimeRoom", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } },
       })),
-      { name: "bare-hono", modules: true, scriptPath: peer, compatibilityDate: "2026-04-26", routes: ["bare-hono.bench/*"], bindings: { JWT_SECRET: "unused" } },
+      { name: "bare-hono", modules: true, scriptPath: peer, compatibilityDate: "2026-04-26", routes: ["bare-hono.bench/*"], bindings: { JWT_SECRET: "unused" }, ...(opts.direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}) },
     ],
   });
   stop.push(() => mf.dispose());
@@ -160,29 +163,32 @@ async function main() {
   const found = spawnSync("pgrep", ["-f", `callgrind-out-file=${OUT}/cg`], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean).map(Number);
   if (found.length !== 1) throw new Error(`expected one workerd under callgrind, found ${found.length}`);
   const pid = found[0]!;
-  log(`workerd under callgrind (pid ${pid}) at ${origin}: ${[...names, "bare-hono"].join(", ")}`);
+  log(`workerd under callgrind (pid ${pid}) at ${origin}${opts.direct ? ", every worker on its own socket too" : ""}: ${[...names, "bare-hono"].join(", ")}`);
+  // Where a worker is reached: through the entry worker by Host, or (--direct) on its own socket.
+  const at = async (worker: string): Promise<{ base: string; host: Record<string, string> }> =>
+    opts.direct ? { base: (await mf.unsafeGetDirectURL(worker)).origin, host: {} } : { base: origin, host: { Host: `${worker}.bench` } };
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   stop.push(() => agent.destroy());
-  const routes: { name: string; host: string; path: string; headers: Record<string, string> }[] = [
-    { name: "bare-hono hello", host: "bare-hono.bench", path: "/api/hello", headers: {} },
-  ];
+  const bareAt = await at("bare-hono");
+  const routes: { name: string; url: string; headers: Record<string, string> }[] = [{ name: "bare-hono hello", url: `${bareAt.base}/api/hello`, headers: bareAt.host }];
   for (const name of names) {
-    const reg = await request(agent, `${origin}/auth/register`, {
+    const { base, host } = await at(name);
+    const reg = await request(agent, `${base}/auth/register`, {
       method: "POST",
-      headers: { Host: `${name}.bench`, "Content-Type": "application/json" },
+      headers: { ...host, "Content-Type": "application/json" },
       body: JSON.stringify({ email: `instructions-${Date.now()}@example.com`, password: randomBytes(12).toString("base64url") }),
     });
     if (reg.status !== 201) throw new Error(`register on ${name} answered ${reg.status}: ${reg.body.slice(0, 200)}`);
     const { token } = JSON.parse(reg.body) as { token: string };
     routes.push(
-      { name: `${name} hello`, host: `${name}.bench`, path: "/api/hello", headers: {} },
-      { name: `${name} /api/me (cache hit)`, host: `${name}.bench`, path: "/api/me", headers: { Authorization: `Bearer ${token}` } },
+      { name: `${name} hello`, url: `${base}/api/hello`, headers: host },
+      { name: `${name} /api/me (cache hit)`, url: `${base}/api/me`, headers: { ...host, Authorization: `Bearer ${token}` } },
     );
   }
   const send = async (r: (typeof routes)[number], n: number) => {
     for (let i = 0; i < n; i++) {
-      const res = await request(agent, `${origin}${r.path}`, { headers: { Host: r.host, ...r.headers } });
+      const res = await request(agent, r.url, { headers: r.headers });
       if (res.status !== 200) throw new Error(`${r.name} answered ${res.status}: ${res.body.slice(0, 200)}`);
     }
   };
@@ -207,7 +213,7 @@ async function main() {
   // a round is ~30 M instructions), which more requests per round spread thinner.
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const bare = median(perRequest.get("bare-hono hello")!);
-  console.log(`\n${REQUESTS} requests per route and round, ${ROUNDS} round(s), after ${WARM} warm-up requests per route\n`);
+  console.log(`\n${REQUESTS} requests per route and round, ${ROUNDS} round(s), after ${WARM} warm-up requests per route, ${opts.direct ? "on each worker's own socket (no entry worker)" : "through Miniflare's entry worker"}\n`);
   console.log("| route | instructions/request (median round) | rounds | bare Hono hello ÷ route |");
   console.log("|---|---:|---|---:|");
   for (const [name, xs] of perRequest) {

@@ -43,8 +43,8 @@ if (unknown.length) {
 }
 
 const SETTINGS = QUICK
-  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
-  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
+  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, pairedCycles: 3, pairedWindowS: 0.5, pairedLeadInS: 0.1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
+  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, pairedCycles: 12, pairedWindowS: 1, pairedLeadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
 const INJECTED_LATENCY_MS = 25;
 const COMPATIBILITY_DATE = "2026-04-26";
 /** The bundle budget: 60 KiB gzipped, as wrangler reports it. */
@@ -568,6 +568,22 @@ async function main() {
     }
     log(`round ${r + 1}/${SETTINGS.rounds}: ${scenarios.map((s) => `${s.name} ${results.get(s.name)![r]!.rps.toFixed(0)}/s`).join(", ")}`);
   }
+
+  // Paired windows for the ratios: the scenarios compared with each other, in short windows one
+  // after another, many times. A slow spell of this shared machine (one 3 s window of a round at
+  // half speed is common) then falls on every side of a comparison alike, and the median over
+  // cycles leaves it out; the rounds above stay the source of req/s, latencies and store counts.
+  const PAIRED = ["forged", "hello", "hono-hello", "verify-cached", "verify-cached-cookie", "hono-jwt"];
+  const pairedScenarios = PAIRED.map((n) => scenarios.find((s) => s.name === n)!).filter(Boolean);
+  const paired = new Map<string, number[]>(pairedScenarios.map((s) => [s.name, []]));
+  for (let k = 0; k < SETTINGS.pairedCycles; k++) {
+    for (const s of k % 2 === 0 ? pairedScenarios : [...pairedScenarios].reverse()) {
+      await s.run(SETTINGS.pairedLeadInS);
+      collectGarbage();
+      paired.get(s.name)!.push((await s.run(SETTINGS.pairedWindowS)).rps);
+    }
+  }
+  log(`paired windows: ${SETTINGS.pairedCycles} cycles × ${SETTINGS.pairedWindowS} s of ${PAIRED.join(" | ")}`);
   const summary: Record<string, ScenarioSummary> = {};
   for (const s of scenarios) summary[s.name] = summarise(results.get(s.name)!, s.counted);
   if (!wsAvailable) summary["ws-upgrade"] = { ...summarise([], false), skipped: notes.find((n) => n.startsWith("ws-upgrade"))! };
@@ -627,11 +643,17 @@ async function main() {
   const s = summary;
   // Ratios: the median over rounds of each round's ratio (both sides measured back to back in
   // that round), which cancels slow drifts in the machine's load better than a ratio of medians.
-  const ratioByName = (a: string, b: string) => {
+  const roundsRatio = (a: string, b: string) => {
     const ra = results.get(a);
     const rb = results.get(b);
     if (!ra?.length || !rb?.length) return null;
     return round3(median(ra.map((x, i) => x.rps / rb[i]!.rps)), 3);
+  };
+  // Two scenarios of the paired windows: the median of their per-cycle ratios; otherwise rounds.
+  const ratioByName = (a: string, b: string) => {
+    const pa = paired.get(a);
+    const pb = paired.get(b);
+    return pa?.length && pb?.length ? round3(median(pa.map((x, i) => x / pb[i]!)), 3) : roundsRatio(a, b);
   };
   const results_ = {
     date: new Date().toISOString(),
@@ -661,6 +683,18 @@ async function main() {
       forgedVariedOverHello: ratioByName("forged-varied", "hello"),
       ...(s["express-session"]?.skipped ? {} : { verifyCachedOverExpressSession: ratioByName("verify-cached", "express-session") }),
     },
+    // The same ratios from the rounds alone (the median of per-round ratios), for comparison.
+    ratiosFromRounds: {
+      verifyCachedOverHello: roundsRatio("verify-cached", "hello"),
+      verifyCachedOverHonoJwt: roundsRatio("verify-cached", "hono-jwt"),
+      helloOverBareHono: roundsRatio("hello", "hono-hello"),
+      verifyCachedOverBareHono: roundsRatio("verify-cached", "hono-hello"),
+      cookieHitOverBearerHit: roundsRatio("verify-cached-cookie", "verify-cached"),
+      honoJwtOverBareHonoHello: roundsRatio("hono-jwt", "hono-hello"),
+      forgedOverHello: roundsRatio("forged", "hello"),
+    },
+    /** req/s of every paired window, in cycle order. */
+    pairedWindows: Object.fromEntries([...paired].map(([n, xs]) => [n, xs.map((x) => round3(x, 1) ?? 0)])),
     storeCommandsPerRequest: {
       hello: s.hello!.storeCommandsPerRequest,
       verifyCached: s["verify-cached"]!.storeCommandsPerRequest,
@@ -708,6 +742,8 @@ interface Target {
 type Results = {
   scenarios: Record<string, ScenarioSummary>;
   ratios: Record<string, number | null>;
+  ratiosFromRounds: Record<string, number | null>;
+  pairedWindows: Record<string, number[]>;
   storeCommandsPerRequest: Record<string, number | null>;
   redisBytesPerSession: number | null;
   redisBytes: RedisBytes;
@@ -802,6 +838,25 @@ function markdown(r: Results & { runtimeMessages: Record<string, Record<string, 
   lines.push("");
   lines.push(`Store +${l.injectedMs} ms: hello p50 ${fmt(l.helloP50)} ms · hit p50 ${fmt(l.hitP50)} ms · miss p50 ${fmt(l.missP50)} ms (p99 ${fmt(l.helloP99)} / ${fmt(l.hitP99)} / ${fmt(l.missP99)} ms)`);
   lines.push(`Token ${r.tokenLength} chars vs JWT ${r.jwtLength} chars · Redis ${r.redisBytesPerSession === null ? `n/a (${r.redisBytes.reason})` : `${fmt(r.redisBytesPerSession, 0)} B/session`} · bundle ${r.bundleGzipBytes} B gzipped`);
+  lines.push("");
+  const w = r.pairedWindows;
+  const spread = (a: string, b: string) => {
+    const xs = (w[a] ?? []).map((x, i) => x / w[b]![i]!);
+    return xs.length ? `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}` : "n/a";
+  };
+  lines.push(
+    `Ratios, paired windows (median of ${w.hello?.length ?? 0} cycles; range over cycles; rounds' median): ` +
+      [
+        ["hello / bare Hono", "helloOverBareHono", "hello", "hono-hello"],
+        ["hit / bare Hono", "verifyCachedOverBareHono", "verify-cached", "hono-hello"],
+        ["hit / hello", "verifyCachedOverHello", "verify-cached", "hello"],
+        ["hit / hono/jwt", "verifyCachedOverHonoJwt", "verify-cached", "hono-jwt"],
+        ["cookie / Bearer", "cookieHitOverBearerHit", "verify-cached-cookie", "verify-cached"],
+        ["forged / hello", "forgedOverHello", "forged", "hello"],
+      ]
+        .map(([label, key, a, b]) => `${label} ${fmt(r.ratios[key!] ?? NaN)} (${spread(a!, b!)}; ${fmt(r.ratiosFromRounds[key!] ?? NaN)})`)
+        .join(" · "),
+  );
   lines.push("");
   lines.push("| target | result | value | limit | margin |");
   lines.push("| --- | --- | ---: | ---: | ---: |");
