@@ -171,7 +171,9 @@ async function main() {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   stop.push(() => agent.destroy());
   const bareAt = await at("bare-hono");
-  const routes: { name: string; url: string; headers: Record<string, string> }[] = [{ name: "bare-hono hello", url: `${bareAt.base}/api/hello`, headers: bareAt.host }];
+  const routes: { name: string; url: string; headers: Record<string, string>; status: number }[] = [
+    { name: "bare-hono hello", url: `${bareAt.base}/api/hello`, headers: bareAt.host, status: 200 },
+  ];
   for (const name of names) {
     const { base, host } = await at(name);
     const reg = await request(agent, `${base}/auth/register`, {
@@ -181,19 +183,25 @@ async function main() {
     });
     if (reg.status !== 201) throw new Error(`register on ${name} answered ${reg.status}: ${reg.body.slice(0, 200)}`);
     const { token } = JSON.parse(reg.body) as { token: string };
+    // As in bench/run.ts: right shape and key id, the MAC of random bytes, one string resent.
+    const forged = `${token.slice(0, token.lastIndexOf(".") + 1)}${randomBytes(32).toString("base64url")}`;
     routes.push(
-      { name: `${name} hello`, url: `${base}/api/hello`, headers: host },
-      { name: `${name} /api/me (cache hit)`, url: `${base}/api/me`, headers: { ...host, Authorization: `Bearer ${token}` } },
+      { name: `${name} hello`, url: `${base}/api/hello`, headers: host, status: 200 },
+      { name: `${name} /api/me (cache hit)`, url: `${base}/api/me`, headers: { ...host, Authorization: `Bearer ${token}` }, status: 200 },
+      { name: `${name} /api/me (forged, 401)`, url: `${base}/api/me`, headers: { ...host, Authorization: `Bearer ${forged}` }, status: 401 },
     );
   }
   const send = async (r: (typeof routes)[number], n: number) => {
     for (let i = 0; i < n; i++) {
-      // A worker's own socket may close an idle keep-alive connection while callgrind dumps: once more.
-      const res = await request(agent, r.url, { headers: r.headers }).catch((e: NodeJS.ErrnoException) => {
+      // Under callgrind a full collection of the whole process can take longer than load.ts's
+      // default 10 s; a worker's own socket may close an idle keep-alive connection while
+      // callgrind dumps: once more.
+      const init = { headers: r.headers, timeoutMs: 120_000 };
+      const res = await request(agent, r.url, init).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== "ECONNRESET") throw e;
-        return request(agent, r.url, { headers: r.headers });
+        return request(agent, r.url, init);
       });
-      if (res.status !== 200) throw new Error(`${r.name} answered ${res.status}: ${res.body.slice(0, 200)}`);
+      if (res.status !== r.status) throw new Error(`${r.name} answered ${res.status}: ${res.body.slice(0, 200)}`);
     }
   };
   log(`warming up: ${WARM} requests per route`);

@@ -131,16 +131,16 @@ export interface HttpReply {
   ms: number;
 }
 
-/** One HTTP request over `agent`; never rejects on a status, rejects on a socket error or after 10 s. */
+/** One HTTP request over `agent`; never rejects on a status, rejects on a socket error or after `timeoutMs` (10 s) of silence. */
 export function request(
   agent: http.Agent,
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
 ): Promise<HttpReply> {
   assertLoopback(url);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = http.request(url, { agent, method: init.method ?? "GET", headers: init.headers, timeout: 10_000 }, (res) => {
+    const req = http.request(url, { agent, method: init.method ?? "GET", headers: init.headers, timeout: init.timeoutMs ?? 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers, ms: performance.now() - started }));
