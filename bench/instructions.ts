@@ -14,7 +14,7 @@
  * code, then per round and route zeroes the counters, sends `--requests` requests one after
  * another on one keep-alive connection, dumps the counters and divides. Counted: user-space
  * instructions of every workerd thread (no kernel time, no cache misses). Printed per route: the
- * lowest and the median round's instructions per request, and bare Hono's count over the
+ * lowest round's and the median instructions per request, and bare Hono's count over the
  * route's (what a throughput ratio would be if it were bound by instructions alone).
  * Loopback only; valgrind, workerd and the store are stopped at the end. Needs `valgrind`.
  */
@@ -29,7 +29,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { build as esbuild } from "esbuild";
 import { Miniflare } from "miniflare";
-import { request } from "./load.ts";
+import { median, request } from "./load.ts";
+import { forgeToken } from "./sessions.ts";
 
 /** The workerd binary Miniflare would start (the `workerd` package's CommonJS `default`). */
 const workerdPath = (createRequire(import.meta.url)("workerd") as { default: string }).default;
@@ -183,8 +184,8 @@ async function main() {
     });
     if (reg.status !== 201) throw new Error(`register on ${name} answered ${reg.status}: ${reg.body.slice(0, 200)}`);
     const { token } = JSON.parse(reg.body) as { token: string };
-    // As in bench/run.ts: right shape and key id, the MAC of random bytes, one string resent.
-    const forged = `${token.slice(0, token.lastIndexOf(".") + 1)}${randomBytes(32).toString("base64url")}`;
+    // One forged string resent, as bench/run.ts's "forged" scenario.
+    const forged = forgeToken(token);
     routes.push(
       { name: `${name} hello`, url: `${base}/api/hello`, headers: host, status: 200 },
       { name: `${name} /api/me (cache hit)`, url: `${base}/api/me`, headers: { ...host, Authorization: `Bearer ${token}` }, status: 200 },
@@ -192,11 +193,11 @@ async function main() {
     );
   }
   const send = async (r: (typeof routes)[number], n: number) => {
+    // Under callgrind a full collection of the whole process can take longer than load.ts's
+    // default 10 s; a worker's own socket may close an idle keep-alive connection while
+    // callgrind dumps: once more.
+    const init = { headers: r.headers, timeoutMs: 120_000 };
     for (let i = 0; i < n; i++) {
-      // Under callgrind a full collection of the whole process can take longer than load.ts's
-      // default 10 s; a worker's own socket may close an idle keep-alive connection while
-      // callgrind dumps: once more.
-      const init = { headers: r.headers, timeoutMs: 120_000 };
       const res = await request(agent, r.url, init).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== "ECONNRESET") throw e;
         return request(agent, r.url, init);
@@ -222,14 +223,13 @@ async function main() {
   }
 
   // A round's count moves in steps: now and then a round carries a whole V8 collection or other
-  // housekeeping (from ~30 M instructions for a young-generation collection to a few hundred M).
-  // The lowest round is the request path with the least of that; the median is printed beside it.
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  // housekeeping. The lowest round is the request path with the least of that; the median is
+  // printed beside it.
   const least = (xs: number[]) => Math.min(...xs);
   const bare = perRequest.get("bare-hono hello")!;
   const n = (x: number) => Math.round(x).toLocaleString("en");
   console.log(`\n${REQUESTS} requests per route and round, ${ROUNDS} round(s), after ${WARM} warm-up requests per route, ${opts.direct ? "on each worker's own socket (no entry worker)" : "through Miniflare's entry worker"}\n`);
-  console.log("| route | instructions/request, lowest round | bare ÷ route | median round | bare ÷ route | every round |");
+  console.log("| route | instructions/request, lowest round | bare ÷ route | median | bare ÷ route | every round |");
   console.log("|---|---:|---:|---:|---:|---|");
   for (const [name, xs] of perRequest) {
     console.log(`| ${name} | ${n(least(xs))} | ${(least(bare) / least(xs)).toFixed(3)} | ${n(median(xs))} | ${(median(bare) / median(xs)).toFixed(3)} | ${xs.map((x) => `${Math.round(x / 1000)}k`).join(", ")} |`);

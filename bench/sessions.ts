@@ -4,6 +4,7 @@
  * `@upstash/redis` client, against the local store. Logging in 10,000 times through the worker
  * would spend 10,000 PBKDF2 derivations on nothing the benchmark measures.
  */
+import { randomBytes } from "node:crypto";
 import { newUserId } from "../src/auth/accounts.ts";
 import { assembleCore } from "../src/assemble.ts";
 import { DEFAULT_POLICY } from "../src/session/manager.ts";
@@ -12,6 +13,11 @@ import { createClient } from "redis";
 
 /** A current desktop browser's User-Agent; the worker stores a short label of it ("Chrome 136 on macOS"). */
 export const BROWSER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0.0.0 Safari/537.36";
+
+/** A forged token: the real token's shape and key id, with the MAC of random bytes in place of its own. */
+export function forgeToken(token: string): string {
+  return `${token.slice(0, token.lastIndexOf(".") + 1)}${randomBytes(32).toString("base64url")}`;
+}
 
 export interface MintTarget {
   url: string;
