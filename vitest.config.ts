@@ -1,29 +1,30 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { PACKAGE_ENTRIES } from "./dev/package-entries.ts";
 import { filterWorkerdNoise, keepConsoleLog } from "./test/expected-noise.ts";
 
 // The fault tests' expected output is counted, not printed (TEST_VERBOSE=1 prints it).
 filterWorkerdNoise();
 
 /** The examples import the package by name, as a user's code does; in this repository that name is src/. */
-const packageAlias = [
-  { find: /^edge-session$/, replacement: fileURLToPath(new URL("./src/lib.ts", import.meta.url)) },
-  { find: /^edge-session\/client$/, replacement: fileURLToPath(new URL("./src/client/index.ts", import.meta.url)) },
-  { find: /^edge-session\/react$/, replacement: fileURLToPath(new URL("./src/react/index.ts", import.meta.url)) },
-];
+const packageAlias = Object.entries(PACKAGE_ENTRIES).map(([name, file]) => ({
+  find: new RegExp(`^${name}$`),
+  replacement: fileURLToPath(new URL(`./${file}`, import.meta.url)),
+}));
 
 /**
- * Two projects:
- * - `workers`: unit and integration tests inside workerd (the Workers runtime) through the
+ * Tests sit by what they cover (test/session/, test/realtime/, … mirroring src/); the suffix says
+ * where a file runs. Two projects:
+ * - `workers` (`*.test.ts`): unit and integration tests inside workerd (the Workers runtime) through the
  *   pinned pool. `test/global-setup.ts` starts the local Upstash-compatible store
  *   (dev/store, the `@edge-session/local-store` workspace) in Node — real Redis when REDIS_URL
  *   is set, the embedded in-memory backend otherwise — and provides its URL; the worker's
  *   bindings point at it. The store's own protocol conformance tests (dev/store/test/workerd)
  *   run here too: they need workerd and the real @upstash/redis client.
- * - `node`: tests of the Node-side tools (the local store's package, the dev runner), the
+ * - `node` (`*.node.test.ts`, `*.e2e.test.ts`): tests of the Node-side tools (the local store's package, the dev runner), the
  *   browser end-to-end tests, which drive Debian's Chromium with playwright-core, and the
- *   consumer test (test/consumer: the packed tarball installed and run in a fresh project).
+ *   consumer test (test/package: the packed tarball installed and run in a fresh project).
  */
 export default defineConfig({
   test: {
@@ -35,7 +36,7 @@ export default defineConfig({
         resolve: { alias: packageAlias },
         plugins: [
           cloudflareTest(({ inject }) => ({
-            main: "./src/index.ts",
+            main: "./src/worker/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
@@ -58,7 +59,7 @@ export default defineConfig({
                 RATE_LIMIT_PASSWORD_CHECK: "100000 / 1 h",
                 RATE_LIMIT_LOGIN_IP: "100000 / 1 h",
                 RATE_LIMIT_REGISTER_IP: "100000 / 1 h",
-                // Thousands of requests: keep the output readable (test/integration/logs.test.ts
+                // Thousands of requests: keep the output readable (test/http/request-log.test.ts
                 // captures the log through createApp's sink instead).
                 REQUEST_LOG: "off",
               },
@@ -68,7 +69,8 @@ export default defineConfig({
         test: {
           name: "workers",
           globalSetup: ["./test/global-setup.ts"],
-          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "dev/store/test/workerd/**/*.test.ts"],
+          include: ["test/**/*.test.ts", "dev/store/test/workerd/**/*.test.ts"],
+          exclude: ["test/**/*.node.test.ts", "test/**/*.e2e.test.ts"],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -78,7 +80,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "test/consumer/**/*.test.ts", "dev/store/test/node/**/*.test.ts"],
+          include: ["test/**/*.node.test.ts", "test/**/*.e2e.test.ts", "dev/store/test/node/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Each file starts its own servers on port 0; run them one at a time to keep the

@@ -5,8 +5,8 @@
  * would spend 10,000 PBKDF2 derivations on nothing the benchmark measures.
  */
 import { randomBytes } from "node:crypto";
-import { newUserId } from "../src/auth/accounts.ts";
-import { assembleCore } from "../src/assemble.ts";
+import { newUserId } from "../src/accounts/accounts.ts";
+import { assembleCore } from "../src/session/core.ts";
 import { DEFAULT_POLICY } from "../src/session/manager.ts";
 import { parseKeyRing } from "../src/token/key-ring.ts";
 import { createClient } from "redis";

@@ -2,8 +2,8 @@
  * Creates accounts from Node with the worker's own code (same hash format, same pepper, same
  * keys), against whichever Upstash-compatible store is configured.
  */
-import { AccountStore } from "../src/auth/accounts.ts";
-import { createPasswordHasher } from "../src/auth/password.ts";
+import { AccountStore } from "../src/accounts/accounts.ts";
+import { createPasswordHasher } from "../src/accounts/password.ts";
 import { keySpace } from "../src/store/keys.ts";
 import { createUpstashStore } from "../src/store/redis.ts";
 

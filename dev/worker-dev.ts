@@ -14,15 +14,15 @@
  */
 import { Hono } from "hono";
 import { oidcSignIn, type SsoGrant } from "../examples/oidc-sign-in.js";
-import { appFor } from "../src/app-for.js";
-import type { WorkerEnv } from "../src/worker-env.js";
+import { requireDeps } from "../src/worker/deps-for.js";
+import type { WorkerEnv } from "../src/worker/env.js";
 import { sessionCookie } from "../src/cookie/session-cookie.js";
 import { errorHandler } from "../src/http/responses.js";
-import { sessionApi } from "../src/sessions.js";
-import worker from "../src/index.js";
+import { sessionApi } from "../src/session/api.js";
+import worker from "../src/worker/index.js";
 
 // Every class wrangler.toml binds must be exported by the entry wrangler runs.
-export { RealtimeRoom, SessionVerifier, UserSockets } from "../src/index.js";
+export { RealtimeRoom, SessionVerifier, UserSockets } from "../src/worker/index.js";
 
 interface DevEnv extends WorkerEnv {
   OIDC_ISSUER?: string;
@@ -45,9 +45,7 @@ sso.route(
       // The worker's own session layer (same keys, cache and socket registry as its routes).
       sessions: {
         createSession: async (user, meta) => {
-          const built = await appFor(env);
-          if (!built.ok) throw new Error("edge-session is misconfigured");
-          return sessionApi(built.deps).createSession(user, meta);
+          return sessionApi(await requireDeps(env)).createSession(user, meta);
         },
       },
     };
@@ -62,8 +60,7 @@ async function cookieCallback(request: Request, env: DevEnv, ctx: ExecutionConte
   // Refusals (bad state, provider errors, a store outage) go out as the recipe answered them.
   if (res.status !== 200) return res;
   const grant = (await res.json()) as SsoGrant;
-  const built = await appFor(env);
-  if (!built.ok) throw new Error("edge-session is misconfigured");
+  const deps = await requireDeps(env);
   const cookieGrant = { transport: "cookie", expiresAt: grant.expiresAt, idleExpiresAt: grant.idleExpiresAt, user: grant.user };
   const appOrigin = new URL(request.url).origin;
   const json = JSON.stringify({ grant: cookieGrant, appOrigin }).replace(/</g, "\\u003c");
@@ -75,7 +72,7 @@ async function cookieCallback(request: Request, env: DevEnv, ctx: ExecutionConte
   });
   // The recipe's own cookie work (clearing its flow cookie), then the session cookie.
   for (const c of res.headers.getAll("Set-Cookie")) headers.append("Set-Cookie", c);
-  headers.append("Set-Cookie", sessionCookie(grant.token, Date.parse(grant.expiresAt), Date.now(), built.deps.config.cookie));
+  headers.append("Set-Cookie", sessionCookie(grant.token, Date.parse(grant.expiresAt), Date.now(), deps.config.cookie));
   // The recipe's hand-off page shape: a JSON data block read by its complete.js (no inline script).
   const html = `<!doctype html><meta charset="utf-8"><title>Signed in</title><script type="application/json" id="sso-grant">${json}</script><script src="complete.js"></script><p>Signed in. You can close this window.</p>`;
   return new Response(html, { status: 200, headers });

@@ -5,7 +5,7 @@
  */
 import { hc } from "hono/client";
 import { createElement } from "react";
-import type { AppType } from "edge-session/app-type";
+import type { AppType } from "edge-session/types";
 import { createSessionClient, StoreUnavailableError } from "edge-session/client";
 import { SessionProvider, useSession } from "edge-session/react";
 

@@ -8,7 +8,8 @@
  *   # wrangler.toml: main = "src/library-worker.ts"; the secrets below via `wrangler secret put`
  */
 import { Hono } from "hono";
-import { createSessionLayer, errorHandler, requireRole, sessionAuth, type SessionVariables } from "edge-session";
+import { createSessionLayer } from "edge-session";
+import { errorHandler, requireRole, sessionAuth, type SessionVariables } from "edge-session/hono";
 
 export interface Env {
   UPSTASH_REDIS_REST_URL: string;

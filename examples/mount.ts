@@ -3,7 +3,8 @@
  * (same SESSION_KEYS, same store and prefix) are verified here, with typed `c.var.user`.
  */
 import { Hono } from "hono";
-import { createSessionLayer, requireRole, sessionAuth, type SessionVariables } from "edge-session";
+import { createSessionLayer } from "edge-session";
+import { requireRole, sessionAuth, type SessionVariables } from "edge-session/hono";
 
 export interface MountEnv {
   UPSTASH_REDIS_REST_URL: string;

@@ -1,6 +1,6 @@
 /**
  * A WebSocket from Node (a server, a CLI) through the browser client, with `ws`: no `Origin`,
- * an `Authorization: Bearer` header and a single-use ticket. test/node/ws-node-client.test.ts
+ * an `Authorization: Bearer` header and a single-use ticket. test/client/ws-node-client.node.test.ts
  * runs it against the worker.
  */
 import WebSocket from "ws";

@@ -93,8 +93,8 @@ function showApp() {
 }
 
 session.on("login", ({ user }) => log(`Signed in as ${user.email}.`, "ok"));
-session.on("logout", ({ ended }) => {
-  log(ended ? "Signed out: the session is ended on the server." : "Signed out locally; the server could not confirm (it will expire).", ended ? "ok" : "warn");
+session.on("logout", () => {
+  log("Signed out: the session is ended on the server.", "ok");
   showSignIn("You are signed out.");
 });
 session.on("unauthorized", ({ reason }) => {
@@ -199,13 +199,18 @@ async function revokeSession(id, device) {
 }
 
 async function signOut() {
-  await session.logout(); // The `logout` event shows the sign-in view.
+  try {
+    await session.logout(); // The `logout` event shows the sign-in view.
+  } catch (error) {
+    // Not confirmed: the session is still live on the server, and still held here to retry.
+    log(`Sign-out failed, you are still signed in: ${error instanceof Error ? error.message : String(error)}. Try again.`, "error");
+  }
 }
 
 async function signOutEverywhere() {
   const body = await api("/auth/sessions/revoke-others", { method: "POST" });
   if (body) log(`Revoked ${body.revoked} other session${body.revoked === 1 ? "" : "s"}.`, "ok");
-  await session.logout();
+  await signOut();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,8 +449,8 @@ async function tryBearer() {
     const res = await bearer.fetch("/api/me");
     const body = await res.json();
     bearerStep(`GET /api/me with Authorization: Bearer ${masked(grant.token)} → ${res.status} ${body.user?.email ?? ""}`, res.ok ? "ok" : "error");
-    const { ended } = await bearer.logout();
-    bearerStep(`POST /auth/logout with the same header → ${ended ? "204: that session is ended" : "not confirmed"}; the cookie session is untouched`, ended ? "ok" : "warn");
+    await bearer.logout();
+    bearerStep("POST /auth/logout with the same header → 204: that session is ended; the cookie session is untouched", "ok");
   } catch (error) {
     bearerStep(`Bearer sign-in failed: ${error instanceof Error ? error.message : String(error)}`, "error");
   } finally {

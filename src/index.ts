@@ -1,23 +1,20 @@
 /**
- * Worker entry: builds the app once per isolate from its bindings and serves it; exports the
- * `SessionVerifier` RPC entrypoint for service bindings, and `AppType` for `hc<AppType>()`.
+ * `edge-session`: the session layer itself, with no web framework in it.
+ *
+ *   const layer = await createSessionLayer({ url, token, sessionKeys: env.SESSION_KEYS });
+ *   const { token, session } = await layer.createSession({ id, email, roles: [] }); // after your own sign-in
+ *   const r = await layer.validateSession(token);   // { ok: true, session, user } | { ok: false, reason }
+ *   await layer.endSession(session.id);  await layer.endUserSessions(user.id);
+ *
+ * Hono middleware: `edge-session/hono`. Sockets in Durable Objects: `edge-session/realtime`.
+ * Browser: `edge-session/client`, `edge-session/react`. RPC: `edge-session/rpc`. Types for
+ * front ends with DOM types only: `edge-session/types`. The deployed worker: `edge-session/worker`.
  */
-import { appFor, builtFor } from "./app-for.js";
-import type { App } from "./app.js";
-import type { WorkerEnv as Env } from "./worker-env.js";
-
-export default {
-  fetch(request, env, ctx) {
-    // After the first request an isolate answers without awaiting anything of its own.
-    const b = builtFor(env);
-    if (b) return b.ok ? b.app.fetch(request, env, ctx) : b.response();
-    return appFor(env).then((built) => (built.ok ? built.app.fetch(request, env, ctx) : built.response()));
-  },
-} satisfies ExportedHandler<Env>;
-
-export { SessionVerifier } from "./rpc.js";
-/** For `hc<AppType>()` from `hono/client`: typed calls to this worker. */
-export type AppType = App;
-/** Durable Objects of the real-time layer (bound in wrangler.toml; see docs/REALTIME.md). */
-export { RealtimeRoom } from "./realtime/room.js";
-export { UserSockets } from "./realtime/user-sockets.js";
+export { createSessionLayer, type SessionLayer, type SessionLayerOptions } from "./session/layer.js";
+export type { SessionApi, NewSessionUser, NewSessionMeta, CreateSessionResult, ValidateSessionResult, IssueTicketResult } from "./session/api.js";
+export type { SessionPolicy, EndedEvent, EndedListener } from "./session/manager.js";
+export type { Session } from "./session/record.js";
+export { StoreError, type RedisStore } from "./store/redis.js";
+export { generateKeyEntry } from "./token/key-ring.js";
+/** The wire vocabulary shared with the browser client: reasons, error codes, close codes, the user shape. */
+export * from "./protocol.js";

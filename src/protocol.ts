@@ -5,7 +5,7 @@
  * in Hono, Workers types or anything with I/O.
  *
  * To add a 401 reason: add it to `UNAUTHORIZED_REASONS` here; the type follows, the
- * client sees it in `UnauthorizedError.reason`, and test/node/vocabulary.test.ts checks the
+ * client sees it in `UnauthorizedError.reason`, and test/client/vocabulary.node.test.ts checks the
  * client's documented list.
  */
 

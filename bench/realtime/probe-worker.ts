@@ -5,11 +5,11 @@
  * `POST /__probe/reset` zeroes the call counts; `GET /__probe/room?name=` asks that room how
  * many sockets it holds. Only ever bundled for loopback tests (bench/realtime/cluster.ts).
  */
-import worker, { RealtimeRoom as Room, UserSockets as Users } from "../../src/index.js";
+import worker, { RealtimeRoom as Room, UserSockets as Users } from "../../src/worker/index.js";
 import type { AdmitInput } from "../../src/realtime/user-sockets.js";
-import type { WorkerEnv as Env } from "../../src/worker-env.js";
+import type { WorkerEnv as Env } from "../../src/worker/env.js";
 
-export { SessionVerifier } from "../../src/index.js";
+export { SessionVerifier } from "../../src/worker/index.js";
 
 const counts = { roomFetch: 0, roomPush: 0, roomAlarm: 0, admit: 0, release: 0, sessionsEnded: 0, timerCalls: 0 };
 const pending = new Set<unknown>();

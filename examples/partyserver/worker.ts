@@ -1,27 +1,52 @@
 /**
- * A team's own real-time object on PartyServer, behind edge-session: the worker is the
- * edge-session app (accounts, sessions, tickets, the revocation push) plus a PartyServer party,
- * `Chat`, at `/parties/chat/<room>`.
+ * A team's own real-time object on PartyServer, behind edge-session, using only the package's
+ * exports: the worker is a library app (its own sign-in ending in `createSession`, tickets from
+ * `ticketRoute`) plus a PartyServer party, `Chat`, at `/parties/chat/<room>`.
  *
- * - The upgrade is verified in `onBeforeConnect` with the `/ws` rules (ticket, Origin) and
- *   admitted by the user's `UserSockets` object; a refused one never reaches `Chat`.
+ * - The upgrade is verified in `onBeforeConnect` with the `/ws` rules (ticket in `?token=` or the
+ *   `["session", ticket]` subprotocol, Origin) and admitted by the user's `UserSockets` object; a
+ *   refused one never reaches `Chat`. The 101 names the `session` subprotocol when the browser
+ *   offered it (`withSubprotocol`), or the browser would drop the socket.
  * - The identity reaches `onConnect` in a header only the worker sets (`readIdentity`), and the
  *   connection is tagged by session, user and socket (`tagsFor`).
- * - A revocation anywhere (logout, revoke, kill switch, RPC …) reaches `UserSockets`, which calls
- *   `Chat.edgeSessionsEnded()`: the connection closes with 4401 `session_ended`.
+ * - A session ended anywhere through the layer (sign-out, sign-out-everywhere, RPC …) is pushed to
+ *   `UserSockets`, which calls `Chat.edgeSessionsEnded()`: the connection closes with 4401.
  *
  * wrangler.toml: docs/REALTIME.md ("Your own Durable Objects"). Tested by
- * test/node/partyserver-example.test.ts.
+ * test/realtime/partyserver-example.node.test.ts, bundled from the package's own entry points.
  */
+import { Hono } from "hono";
 import { routePartykitRequest, Server, type Connection, type ConnectionContext, type WSMessage } from "partyserver";
-import { appFor, builtFor } from "../../src/app-for.js";
-import type { Env } from "../../src/config.js";
-import { admitVerifiedUpgrade, closeSessions, liveSocketIds, readIdentity, releaseSocket, tagsFor, type SocketHost, type SocketIdentity, type UserSocketsNamespace } from "../../src/lib.js";
+import { createSessionLayer, type SessionLayer } from "edge-session";
+import { errorHandler, sessionAuth, ticketRoute, type SessionVariables } from "edge-session/hono";
+import {
+  admitVerifiedUpgrade,
+  closeSessions,
+  liveSocketIds,
+  pushSessionsEnded,
+  readIdentity,
+  releaseSocket,
+  tagsFor,
+  withSubprotocol,
+  type SocketHost,
+  type SocketIdentity,
+  type UserSocketsNamespace,
+  type VerifiedUpgrade,
+} from "edge-session/realtime";
 
-export { UserSockets, SessionVerifier } from "./exports.js";
+export { UserSockets } from "edge-session/realtime";
 
 // Cloudflare.Env: what PartyServer requires of an env (declared by `wrangler types`, empty otherwise).
-type ChatEnv = Cloudflare.Env & Env & { Chat: DurableObjectNamespace<Chat>; USER_SOCKETS: UserSocketsNamespace };
+export type ChatEnv = Cloudflare.Env & {
+  UPSTASH_REDIS_REST_URL: string;
+  UPSTASH_REDIS_REST_TOKEN: string;
+  SESSION_KEYS: string;
+  STORE_PREFIX?: string;
+  /** The SPA origins allowed to open sockets besides this worker's own. */
+  ALLOWED_ORIGINS?: string;
+  Chat: DurableObjectNamespace<Chat>;
+  USER_SOCKETS: UserSocketsNamespace;
+};
 type ChatState = { identity: SocketIdentity };
 
 export class Chat extends Server<ChatEnv> implements SocketHost {
@@ -61,23 +86,46 @@ export class Chat extends Server<ChatEnv> implements SocketHost {
   }
 }
 
+async function createApp(env: ChatEnv): Promise<{ layer: SessionLayer; app: Hono<{ Bindings: ChatEnv; Variables: SessionVariables }> }> {
+  const layer = await createSessionLayer({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, sessionKeys: env.SESSION_KEYS, prefix: env.STORE_PREFIX });
+  // Every session this layer ends reaches the sockets held for it, wherever they are.
+  layer.onSessionsEnded((event) => pushSessionsEnded(env.USER_SOCKETS, event));
+  const app = new Hono<{ Bindings: ChatEnv; Variables: SessionVariables }>();
+  app.onError(errorHandler);
+  // Your sign-in goes here (examples/library-worker.ts has a fuller one); it ends in createSession().
+  app.post("/sign-in", async (c) => {
+    const body = await c.req.json<{ id?: unknown; email?: unknown }>().catch(() => ({}) as { id?: unknown; email?: unknown });
+    if (typeof body.id !== "string" || typeof body.email !== "string") return c.json({ error: "invalid_request" }, 400);
+    const created = await layer.createSession({ id: body.id, email: body.email });
+    if (!created.ok) return c.json({ error: "forbidden", reason: created.reason }, 403);
+    return c.json({ token: created.token, user: created.user });
+  });
+  app.post("/ws-ticket", sessionAuth(layer, { fresh: true }), ticketRoute(layer));
+  app.post("/sign-out", sessionAuth(layer), async (c) => {
+    await layer.endSession(c.var.session.id);
+    return c.body(null, 204);
+  });
+  return { layer, app };
+}
+
+let built: ReturnType<typeof createApp> | undefined;
+
 export default {
   async fetch(request, env, ctx) {
-    const built = builtFor(env) ?? (await appFor(env));
-    if (!built.ok) return built.response();
-    const { deps } = built;
+    const { layer, app } = await (built ??= createApp(env));
+    let upgrade: VerifiedUpgrade | undefined;
     const party = await routePartykitRequest(request, env, {
       onBeforeConnect: async (req, lobby) => {
-        const v = await admitVerifiedUpgrade(req, {
-          layer: { ...deps, allowTokenInUrl: false },
+        upgrade = await admitVerifiedUpgrade(req, {
+          layer,
           users: env.USER_SOCKETS,
           host: { binding: lobby.className, name: lobby.name },
-          limits: { perSession: deps.config.ws.maxSocketsPerSession, perUser: deps.config.ws.maxSocketsPerUser },
-          allowedOrigins: deps.config.ws.allowedOrigins,
+          allowedOrigins: (env.ALLOWED_ORIGINS ?? "").split(",").filter(Boolean),
         });
-        return v.ok ? v.request : v.response;
+        return upgrade.ok ? upgrade.request : upgrade.response;
       },
     });
-    return party ?? built.app.fetch(request, env, ctx);
+    if (party) return upgrade?.ok ? withSubprotocol(party, upgrade.protocol) : party;
+    return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<ChatEnv>;

@@ -18,7 +18,7 @@ export class SessionClientError extends Error {
   readonly status: number;
   /**
    * The worker's `error` code, or `http_<status>` when the body had none. The worker sends only these
-   * (`ERROR_CODES` in protocol.ts, checked by test/node/vocabulary.test.ts):
+   * (`ERROR_CODES` in protocol.ts, checked by test/client/vocabulary.node.test.ts):
    * `invalid_request`, `invalid_json`, `invalid_room`, `not_verified`, `unauthorized`,
    * `invalid_credentials`, `forbidden`, `not_found`, `conflict`, `email_taken`,
    * `payload_too_large`, `upgrade_required`, `rate_limited`, `too_many_tickets`,

@@ -72,6 +72,16 @@ export interface CookieGrant {
   user: SessionUser;
 }
 
+/**
+ * What a server's `layer.createSession()` returns, as it arrives in JSON: `adopt()` takes it as
+ * it is (times in ms since the epoch, or ISO strings).
+ */
+export interface AdoptableSession {
+  token: string;
+  user: SessionUser;
+  session: { expiresAt: number | string; idleExpiresAt?: number | string };
+}
+
 /** Anything shaped like Web Storage: `sessionStorage`, `localStorage`, or your own. */
 export interface TokenStorage {
   getItem(key: string): string | null;
@@ -144,15 +154,50 @@ export interface SessionClientOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Where your server answers each call, relative to `baseUrl` (or absolute on its origin).
+   * The defaults are the edge-session worker's routes; a Hono app of your own that mounts
+   * `ticketRoute()` at `/ws-ticket`, say, passes `{ ticket: "/ws-ticket" }`.
+   * @default DEFAULT_PATHS
+   */
+  paths?: Partial<SessionPaths>;
 }
+
+/** The server routes the client calls. */
+export interface SessionPaths {
+  /** `POST {email, password, transport?}` → a grant. @default "/auth/login" */
+  login: string;
+  /** `POST {email, password, transport?}` → 201 and a grant. @default "/auth/register" */
+  register: string;
+  /** `POST` → 204 (or 401 for a session already ended). @default "/auth/logout" */
+  logout: string;
+  /** `GET` → `{ user, session }` (cookie mode's `restore()`). @default "/auth/session" */
+  session: string;
+  /** `POST` → `{ ticket, expiresIn }`. @default "/auth/ws-ticket" */
+  ticket: string;
+  /** `POST` whose 2xx re-issues the session (the client adopts its body). @default "/auth/password" */
+  password: string;
+  /** `openSocket()`'s default path. @default "/ws" */
+  socket: string;
+}
+
+export const DEFAULT_PATHS: Readonly<SessionPaths> = {
+  login: "/auth/login",
+  register: "/auth/register",
+  logout: "/auth/logout",
+  session: "/auth/session",
+  ticket: "/auth/ws-ticket",
+  password: "/auth/password",
+  socket: "/ws",
+};
 
 /** Event payloads, by event name. */
 export interface SessionEvents {
   /** A session was issued: `login()`, `register()`, or a re-issued token (password change). */
   login: { user: SessionUser; expiresAt: string; idleExpiresAt: string };
   /**
-   * `logout()` ran and the token is gone. `ended` is false when the worker could not confirm
-   * that the session ended (store outage, network): it then lives on until it idles out.
+   * The session held here is gone: `ended: true` from `logout()` (the server ended it, or found
+   * it already ended); `ended: false` from `forget()` (dropped here only; it lives on until it expires).
    */
   logout: { ended: boolean };
   /**
@@ -185,21 +230,25 @@ export interface SessionClient<T extends SessionTransport = SessionTransport> {
    */
   login(email: string, password: string): Promise<GrantFor<T>>;
   /**
-   * Takes a session issued by another sign-in path of the worker — an SSO callback
-   * (examples/oidc-sign-in.ts), a magic link, a passkey route of your own — shaped like
-   * `login()`'s answer. Emits `login`. Throws `TypeError` for anything that is not such a grant.
-   * Only pass grants that came from your worker (e.g. a `message` event whose `origin` you checked).
+   * Takes a session issued by another sign-in path — an SSO callback, a magic link, a passkey
+   * route of your own: `login()`'s answer, or what the server's `layer.createSession()` returned
+   * (`{ token, session, user }`, times in ms), passed on as JSON. Emits `login`. Throws
+   * `TypeError` for anything that is not such a grant. Only pass grants that came from your
+   * server (e.g. a `message` event whose `origin` you checked).
    */
-  adopt(grant: SessionGrant): void;
+  adopt(grant: SessionGrant | AdoptableSession): void;
   /** Creates an account (`POST /auth/register`) and signs in; errors as `login()`, plus `email_taken` (409) and `signup_closed` (403). */
   register(email: string, password: string): Promise<GrantFor<T>>;
   /**
-   * Ends the session (`POST /auth/logout`) and forgets the token. The token is forgotten
-   * whatever the worker answers — a sign-out the user asked for is never undone by an outage —
-   * and `ended` tells whether the worker confirmed it (a 204, or a 401 for a session that had
-   * already ended). Emits `logout` when a token was held. Never throws.
+   * Ends the session (`POST` to `paths.logout`) and forgets the token, once the server confirmed
+   * it: a 2xx, or a 401 for a session that had already ended. Emits `logout`. Anything else — a
+   * 404 (no such route: check `paths`), a 5xx, a network error — throws (`SessionClientError`,
+   * `StoreUnavailableError` for a store outage, or the network's error) and KEEPS the token, so
+   * the session that is still live can be ended by a retry; `forget()` drops it locally instead.
    */
-  logout(): Promise<{ ended: boolean }>;
+  logout(): Promise<{ ended: true }>;
+  /** Drops the session held here without telling the server (it lives on until it expires). */
+  forget(): void;
   /**
    * `fetch` with the session: adds `Authorization: Bearer <token>` to requests for `baseUrl`'s
    * origin (unless the request sets its own), resolves relative paths against `baseUrl`, and:
@@ -213,15 +262,17 @@ export interface SessionClient<T extends SessionTransport = SessionTransport> {
    */
   fetch: FetchFunction;
   /**
-   * Opens a WebSocket: gets a single-use ticket (`POST /auth/ws-ticket`) and connects to `path`
+   * Opens a WebSocket: gets a single-use ticket (`POST` to `paths.ticket`) and connects to `path`
    * (http→ws, https→wss) offering the subprotocols `["session", ticket, ...protocols]`. The
    * ticket travels in `Sec-WebSocket-Protocol`, so the URL stays clean; the worker answers
    * with the `session` subprotocol. This worker's `/ws` accepts exactly the pair, so leave
    * `protocols` empty unless your server takes more. Throws `UnauthorizedError` when signed
    * out or refused (and then emits `unauthorized`), `StoreUnavailableError` on 503. The socket
    * is returned at once (CONNECTING): listen for `open`, `message` and `close` (4401
-   * `session_ended` when the session ends).
-   * @param path @default "/ws"
+   * `session_ended` when the session ends). A `path` on another origin than `baseUrl`'s is
+   * refused with a `TypeError` before any ticket is minted: the ticket, and with
+   * `socketAuthorization` the token, go only to the server that issued them.
+   * @param path @default paths.socket ("/ws")
    * @param protocols @default []
    */
   openSocket(path?: string, protocols?: string[]): Promise<WebSocket>;
@@ -255,6 +306,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
   const cookieMode = transport === "cookie";
   if (cookieMode && options.storage) throw new TypeError("createSessionClient: storage holds a Bearer token; cookie mode keeps none in JavaScript (drop storage)");
   const storageKey = options.storageKey ?? "edge-session";
+  const paths: SessionPaths = { ...DEFAULT_PATHS, ...options.paths };
   const now = options.now ?? Date.now;
   const send: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   let storage: TokenStorage | null = options.storage ?? null;
@@ -329,7 +381,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     return new Request(request, { headers, credentials: "same-origin" } as RequestInit);
   }
 
-  async function authenticate(path: "/auth/login" | "/auth/register", email: string, password: string): Promise<SessionGrant> {
+  async function authenticate(path: string, email: string, password: string): Promise<SessionGrant> {
     const request = new Request(resolve(path), {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -375,7 +427,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     // On a 401 the worker has cleared the cookie. Only the session that was in use is forgotten.
     if (await refused(res, sentWith !== null && held === sentWith, request.url)) return res;
     // A password change re-issues the session into a new cookie: adopt what the body describes.
-    if (res.ok && new URL(request.url).pathname === "/auth/password" && held === sentWith) {
+    if (res.ok && new URL(request.url).pathname === resolve(paths.password).pathname && held === sentWith) {
       const grant = parseCookieGrant(await readJson(res.clone()));
       if (grant) hold(grant);
     }
@@ -396,7 +448,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     // Only the token that was refused is forgotten: a login that finished meanwhile stays.
     if (await refused(res, held?.token === sent, request.url)) return res;
     // A password change re-issues the token, in the body only (never in a response header).
-    if (res.ok && request.method === "POST" && new URL(request.url).pathname === resolve("/auth/password").pathname) {
+    if (res.ok && request.method === "POST" && new URL(request.url).pathname === resolve(paths.password).pathname) {
       const grant = parseGrant(await readJson(res.clone()));
       if (grant && held?.token === sent) hold(grant);
     }
@@ -405,25 +457,27 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
 
   const authedFetch: FetchFunction = cookieMode ? cookieFetch : bearerFetch;
 
-  async function cookieLogout(): Promise<{ ended: boolean }> {
+  /** The server's answer to a logout: done (2xx, or 401: already ended), or thrown. */
+  async function confirmLogout(res: Response): Promise<void> {
+    if (res.ok || res.status === 401) {
+      await res.body?.cancel();
+      return;
+    }
+    throw await errorFromResponse(res, { tokenSent: true });
+  }
+
+  async function cookieLogout(): Promise<{ ended: true }> {
     // Sent even when nothing is held: a cookie from before a reload may still be there.
     const was = held;
-    let ended = false;
-    try {
-      const res = await send(withCookie(new Request(resolve("/auth/logout"), { method: "POST" })));
-      ended = res.status === 204 || res.status === 401;
-      await res.body?.cancel();
-    } catch {
-      ended = false;
-    }
+    await confirmLogout(await send(withCookie(new Request(resolve(paths.logout), { method: "POST" }))));
     if (held === was) forget();
-    if (was !== null) emit("logout", { ended });
-    return { ended };
+    if (was !== null) emit("logout", { ended: true });
+    return { ended: true };
   }
 
   async function restoreSession(): Promise<SessionUser | null> {
     if (!cookieMode) return held?.user ?? null;
-    const res = await send(withCookie(new Request(resolve("/auth/session"), { headers: { Accept: "application/json" } })));
+    const res = await send(withCookie(new Request(resolve(paths.session), { headers: { Accept: "application/json" } })));
     if (res.status === 401) {
       await res.body?.cancel();
       forget();
@@ -433,30 +487,25 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     const body = await readJson(res);
     const b = typeof body === "object" && body !== null ? (body as { user?: unknown; session?: { expiresAt?: unknown; idleExpiresAt?: unknown } }) : {};
     const grant = parseCookieGrant({ transport: "cookie", user: b.user, expiresAt: b.session?.expiresAt, idleExpiresAt: b.session?.idleExpiresAt });
-    if (!grant) throw new SessionClientError(res.status, "unexpected_response", { message: "/auth/session answered without a session" });
+    if (!grant) throw new SessionClientError(res.status, "unexpected_response", { message: `${paths.session} answered without a session` });
     hold(grant);
     return grant.user;
   }
 
-  async function logout(): Promise<{ ended: boolean }> {
+  async function logout(): Promise<{ ended: true }> {
     if (cookieMode) return cookieLogout();
     const token = held?.token ?? null;
     if (token === null) return { ended: true };
-    let ended = false;
-    try {
-      const res = await send(new Request(resolve("/auth/logout"), { method: "POST", headers: { Authorization: `Bearer ${token}` } }));
-      ended = res.status === 204 || res.status === 401;
-      await res.body?.cancel();
-    } catch {
-      ended = false;
-    }
+    await confirmLogout(await send(new Request(resolve(paths.logout), { method: "POST", headers: { Authorization: `Bearer ${token}` } })));
     if (held?.token === token) forget();
-    emit("logout", { ended });
-    return { ended };
+    emit("logout", { ended: true });
+    return { ended: true };
   }
 
-  async function openSocket(path = "/ws", protocols: string[] = []): Promise<WebSocket> {
+  async function openSocket(path = paths.socket, protocols: string[] = []): Promise<WebSocket> {
     if (held === null) throw new UnauthorizedError(401, "unauthorized", { reason: "missing", message: "openSocket: not signed in" });
+    // An absolute or `//` path names its own origin: the ticket (and the token) stay with ours.
+    if (!isOurs(resolve(path).href)) throw new TypeError(`openSocket: ${resolve(path).origin} is not ${base.origin}; the ticket is only sent to the server that issued it`);
     if (cookieMode) {
       // The browser sends the same-site cookie with the handshake; the worker checks Origin.
       const url = resolve(path);
@@ -464,11 +513,11 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
       const Ctor = options.WebSocket ?? globalThis.WebSocket;
       return protocols.length ? new Ctor(url.href, protocols) : new Ctor(url.href);
     }
-    const res = await authedFetch(resolve("/auth/ws-ticket"), { method: "POST", headers: { Accept: "application/json" } });
+    const res = await authedFetch(resolve(paths.ticket), { method: "POST", headers: { Accept: "application/json" } });
     if (!res.ok) throw await errorFromResponse(res, { tokenSent: true });
     const body = await readJson(res);
     const ticket = typeof body === "object" && body !== null ? (body as { ticket?: unknown }).ticket : undefined;
-    if (typeof ticket !== "string" || ticket === "") throw new SessionClientError(res.status, "unexpected_response", { message: "/auth/ws-ticket answered without a ticket" });
+    if (typeof ticket !== "string" || ticket === "") throw new SessionClientError(res.status, "unexpected_response", { message: `${paths.ticket} answered without a ticket` });
     const url = resolve(path);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const Ctor = options.WebSocket ?? globalThis.WebSocket;
@@ -489,14 +538,19 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     get expiresAt() {
       return held?.expiresAt ?? null;
     },
-    login: (email, password) => authenticate("/auth/login", email, password) as Promise<GrantFor<T>>,
-    register: (email, password) => authenticate("/auth/register", email, password) as Promise<GrantFor<T>>,
+    login: (email, password) => authenticate(paths.login, email, password) as Promise<GrantFor<T>>,
+    register: (email, password) => authenticate(paths.register, email, password) as Promise<GrantFor<T>>,
     adopt(grant) {
-      const parsed = parseGrant(grant);
-      if (!parsed) throw new TypeError("adopt: not a session grant ({ token, tokenType, expiresAt, idleExpiresAt, user })");
+      const parsed = cookieMode ? parseCookieGrant(grant) : parseGrant(grant);
+      if (!parsed) throw new TypeError(cookieMode ? "adopt: not a cookie grant ({ transport: \"cookie\", expiresAt, idleExpiresAt, user })" : "adopt: not a session grant ({ token, expiresAt, user } or createSession()'s { token, session, user })");
       hold(parsed);
     },
     logout,
+    forget() {
+      const was = held;
+      forget();
+      if (was !== null) emit("logout", { ended: false });
+    },
     restore: restoreSession,
     fetch: authedFetch,
     openSocket,
@@ -516,11 +570,25 @@ function isUser(v: unknown): v is SessionUser {
   return typeof u.id === "string" && typeof u.email === "string" && Array.isArray(u.roles) && u.roles.every((r) => typeof r === "string");
 }
 
+/** An ISO 8601 string or ms since the epoch, as an ISO string; null for anything else. */
+function isoTime(v: unknown): string | null {
+  const ms = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/**
+ * A Bearer grant from `login()`'s answer or from `createSession()`'s result: the expiries at the
+ * top level or in `session`, as ISO strings or ms. Without an idle expiry, the absolute one
+ * stands for it (the server slides it; the client only displays it).
+ */
 function parseGrant(v: unknown): BearerGrant | null {
   if (typeof v !== "object" || v === null) return null;
   const g = v as Record<string, unknown>;
-  if (typeof g.token !== "string" || g.token === "" || typeof g.expiresAt !== "string" || typeof g.idleExpiresAt !== "string" || !isUser(g.user)) return null;
-  return { token: g.token, tokenType: "Bearer", expiresAt: g.expiresAt, idleExpiresAt: g.idleExpiresAt, user: g.user };
+  const session = typeof g.session === "object" && g.session !== null ? (g.session as Record<string, unknown>) : {};
+  const expiresAt = isoTime(g.expiresAt ?? session.expiresAt);
+  const idleExpiresAt = isoTime(g.idleExpiresAt ?? session.idleExpiresAt) ?? expiresAt;
+  if (typeof g.token !== "string" || g.token === "" || !expiresAt || !idleExpiresAt || !isUser(g.user)) return null;
+  return { token: g.token, tokenType: "Bearer", expiresAt, idleExpiresAt, user: g.user };
 }
 
 /** A cookie-mode answer: the user and expiries, and (by design) no token. */

@@ -10,8 +10,8 @@
  * everywhere (400 `invalid_client_address`): Cloudflare never sends one.
  */
 import type { Context } from "hono";
-import type { Environment } from "../config.js";
-import { clientAddress } from "../util/client-address.js";
+import type { Environment } from "../worker/config.js";
+import { clientAddress } from "../util/address.js";
 import { jsonError } from "./responses.js";
 
 export interface ResolvedAddress {

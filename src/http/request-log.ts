@@ -4,7 +4,7 @@
  * so tokens, tickets and passwords cannot reach the log.
  */
 import type { MiddlewareHandler } from "hono";
-import type { SessionVariables } from "../credentials/session-auth.js";
+import type { SessionVariables } from "../credentials/middleware.js";
 
 /** `?token=abc&x=1` → `token=***&x=***`: names survive for debugging, values never. */
 export function maskQuery(search: string): string {

@@ -73,10 +73,11 @@ export interface EndedEvent {
 
 /**
  * Told when sessions end here (logout, revocation, cap, password change, kill switch). The call
- * that ended them awaits every listener; a listener's failure is logged and never undoes or
- * fails the revocation.
+ * that ended them awaits whatever a listener returns (so `(e) => pushSessionsEnded(ns, e)` is
+ * finished before the revoking response goes out); a listener's failure is logged and never
+ * undoes or fails the revocation. The returned value itself is ignored.
  */
-export type EndedListener = (event: EndedEvent) => void | Promise<void>;
+export type EndedListener = (event: EndedEvent) => unknown;
 
 export class SessionManager {
   readonly policy: SessionPolicy;

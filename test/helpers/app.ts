@@ -3,9 +3,9 @@
  * bindings the worker gets, so lifecycle tests can move time without waiting.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { build } from "../../src/build.js";
-import type { WorkerEnv as Env } from "../../src/worker-env.js";
-import type { Deps } from "../../src/deps.js";
+import { build } from "../../src/worker/app.js";
+import type { WorkerEnv as Env } from "../../src/worker/env.js";
+import type { Deps } from "../../src/worker/deps.js";
 import type { Fetch } from "./http.js";
 
 export class Clock {

@@ -1,0 +1,72 @@
+/**
+ * The Hono app: mounts the routers and translates infrastructure failures once, at the edge.
+ * Built per isolate from validated configuration (build.ts), so nothing here reads `env`.
+ * Optional middleware is mounted only when configured: what a request does not use costs it
+ * nothing.
+ */
+import { Hono } from "hono";
+import { loadDeps, type BuildOverrides } from "./build.js";
+import type { AppEnv, Deps } from "./deps.js";
+import type { WorkerEnv } from "./env.js";
+import { cors } from "../http/cors.js";
+import { requestLog } from "../http/request-log.js";
+import { errorHandler, jsonError } from "../http/responses.js";
+import { adminRoutes } from "./routes/admin.js";
+import { apiRoutes } from "./routes/api.js";
+import { authRoutes } from "./routes/auth.js";
+import { gateway } from "./routes/gateway.js";
+import { wsRoutes } from "./routes/ws.js";
+
+export interface AppOptions {
+  /** Where the one-line-per-request log goes. @default console.log when `REQUEST_LOG` is on, else none */
+  log?: ((line: string) => void) | null;
+}
+
+export function createApp(deps: Deps, options: AppOptions = {}) {
+  const { config } = deps;
+  const app = new Hono<AppEnv>();
+  const log = options.log !== undefined ? options.log : config.requestLog ? console.log : null;
+  if (log) app.use(requestLog(log));
+  if (config.corsOrigins.length) {
+    app.use(
+      // SPAs on other origins call with Bearer headers: no cookies, so no credentials mode.
+      cors({
+        origins: config.corsOrigins,
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+        allowHeaders: ["Authorization", "Content-Type"],
+        exposeHeaders: ["WWW-Authenticate", "Retry-After", "Server-Timing"],
+        maxAge: 600,
+      }),
+    );
+  }
+  // Gateway mode: protected paths are verified and proxied before any local route.
+  const proxy = gateway(deps);
+  if (proxy) app.use(proxy);
+  const routes = app
+    .get("/health", async (c) => {
+      try {
+        await deps.store.ping();
+        return c.json({ ok: true, store: "up" as const });
+      } catch {
+        return c.json({ ok: false, store: "down" as const }, 503);
+      }
+    })
+    .route("/", wsRoutes(deps))
+    .route("/auth", authRoutes(deps))
+    .route("/api", apiRoutes(deps))
+    .route("/admin", adminRoutes(deps));
+
+  routes.notFound(() => jsonError("not_found").getResponse());
+  routes.onError(errorHandler);
+  return routes;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: () => Response };
+
+/** Bindings → app in one call (tests and tools; the entry caches the two steps apart). */
+export async function build(env: WorkerEnv, overrides: BuildOverrides = {}): Promise<Built> {
+  const loaded = await loadDeps(env, overrides);
+  return loaded.ok ? { ok: true, app: createApp(loaded.deps), deps: loaded.deps } : loaded;
+}

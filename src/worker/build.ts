@@ -1,0 +1,82 @@
+/**
+ * Environment → configuration → dependencies. No routes here: the entry (index.ts), the demo room
+ * and the RPC entrypoint all reach the same dependencies through `depsFor(env)` (deps-for.ts)
+ * without building the Hono app, so nothing that the app imports imports the app back.
+ * Configuration errors become one clear 500 for every request, and the log says the same
+ * (never a silent default secret).
+ */
+import { assembleCore } from "../session/core.js";
+import { AccountStore } from "../accounts/accounts.js";
+import { createPasswordHasher } from "../accounts/password.js";
+import { createRateLimits, limitRules } from "../accounts/rate-limits.js";
+import { loadConfig, type Config } from "./config.js";
+import type { Deps } from "./deps.js";
+import type { RealtimeBindings, WorkerEnv } from "./env.js";
+import { pushSessionsEnded } from "../realtime/gate.js";
+import { createUpstashStore } from "../store/redis.js";
+import { SocketRegistry } from "../realtime/relay-registry.js";
+import { cookieSource } from "../credentials/cookie-source.js";
+import { bearerSource } from "../credentials/sources.js";
+
+/** The worker's dependencies, or the answer every request gets when the configuration is bad. */
+export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };
+
+export interface BuildOverrides {
+  /** The clock, for tests of expiry. @default Date.now */
+  now?: () => number;
+  /** The real-time layer's namespaces; build() takes them from `env` (ROOMS, USER_SOCKETS). @default null */
+  realtime?: RealtimeBindings | null;
+}
+
+export async function buildDeps(config: Config, overrides: BuildOverrides = {}): Promise<Deps> {
+  // One client for sessions, accounts and the rate limiter.
+  const store = createUpstashStore({ url: config.store.url, token: config.store.token, timeoutMs: config.store.timeoutMs });
+  const core = await assembleCore({
+    store,
+    storeTimeoutMs: config.store.timeoutMs,
+    sessionKeys: config.sessionKeys,
+    prefix: config.store.prefix,
+    policy: config.policy,
+    cacheTtlMs: config.cacheTtlMs,
+    ticketTtlMs: config.ws.ticketTtlMs,
+    maxTicketsPerUser: config.ws.maxTicketsPerUser,
+    now: overrides.now,
+  });
+  // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
+  const sockets = new SocketRegistry();
+  core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
+  const cookie = cookieSource({ sameSite: config.cookie.sameSite });
+  // Sockets held by Durable Objects, wherever they are: pushed through the user's object. Every
+  // path that ends sessions comes through the manager, so this one subscription covers them all.
+  const realtime = overrides.realtime ?? null;
+  if (realtime) core.sessions.onEnded((event) => pushSessionsEnded(realtime.users, event));
+  return {
+    ...core,
+    config,
+    accounts: new AccountStore(store, core.keys, core.now),
+    passwords: await createPasswordHasher(config.pepper),
+    rateLimits: createRateLimits({
+      store,
+      prefix: core.keys.rateLimit,
+      rules: limitRules(config.rateLimits),
+      now: core.now,
+    }),
+    sockets,
+    sources: [bearerSource, cookie],
+    cookie,
+    realtime,
+  };
+}
+
+export async function loadDeps(env: WorkerEnv, overrides: BuildOverrides = {}): Promise<Loaded> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) {
+    const message = `edge-session is misconfigured: ${loaded.problems.join("; ")}`;
+    console.error(JSON.stringify({ level: "error", msg: "config", problems: loaded.problems }));
+    return { ok: false, response: () => Response.json({ error: "misconfigured", message }, { status: 500 }) };
+  }
+  for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
+  const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
+  const deps = await buildDeps(loaded.config, { realtime, ...overrides });
+  return { ok: true, deps };
+}

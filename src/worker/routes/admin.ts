@@ -1,0 +1,45 @@
+/**
+ * /admin (role `admin`): a user's sessions, the kill switch, account disable and enable (ASVS 7.4.2, 7.4.5).
+ * Always fresh: an admin acting on stale data is how revocations go missing.
+ */
+import { Hono, type Context } from "hono";
+import { requireRole, sessionAuth } from "../../credentials/middleware.js";
+import type { AppEnv, Deps } from "../deps.js";
+import { jsonError, refuse } from "../../http/responses.js";
+import { sessionView } from "./views.js";
+
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function userId(c: Context): string {
+  const id = c.req.param("id") ?? "";
+  if (!USER_ID.test(id)) throw jsonError("not_found");
+  return id;
+}
+
+export function adminRoutes(deps: Deps) {
+  const { accounts, sessions } = deps;
+  return new Hono<AppEnv>()
+    .use(sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: deps.config.serverTiming }), requireRole("admin"))
+    .get("/users/:id/sessions", async (c) => {
+      const list = await sessions.list(userId(c));
+      return c.json({ sessions: list.map((s) => sessionView(s)) });
+    })
+    .delete("/users/:id/sessions", async (c) => {
+      const revoked = await sessions.endAll(userId(c));
+      return c.json({ revoked });
+    })
+    .post("/users/:id/disable", async (c) => {
+      const id = userId(c);
+      // An admin who disables their own account locks themselves out, and may be the last one.
+      if (id === c.var.user.id) throw jsonError("conflict", { reason: "cannot_disable_self" });
+      // One atomic step, only while the acting admin's session is live (DISABLE_ACCOUNT): two
+      // admins disabling each other cannot both succeed, so an enabled admin always remains.
+      const result = await sessions.disableUser(id, c.var.session.id);
+      if (!result.ok) throw result.reason === "revoked" ? refuse({ status: 401, reason: "revoked" }) : jsonError("not_found");
+      return c.json({ disabled: true, revoked: result.revoked });
+    })
+    .post("/users/:id/enable", async (c) => {
+      if (!(await accounts.setDisabled(userId(c), false))) throw jsonError("not_found");
+      return c.json({ disabled: false });
+    });
+}
