@@ -11,8 +11,8 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build as esbuild, type Plugin } from "esbuild";
-import { PACKAGE_ENTRIES } from "../../dev/package-entries.ts";
+import { build as esbuild } from "esbuild";
+import { packageSource } from "../../dev/package-entries.ts";
 import { Miniflare, type WorkerOptions } from "miniflare";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -55,16 +55,6 @@ const bundled = new Map<string, Promise<string>>();
 export function bundleProbeWorker(): Promise<string> {
   return bundleWorkerEntry("bench/realtime/probe-worker.ts", "realtime-probe");
 }
-
-const packageSource: Plugin = {
-  name: "edge-session-source",
-  setup(b) {
-    b.onResolve({ filter: /^edge-session(\/[a-z-]+)?$/ }, (args) => {
-      const file = PACKAGE_ENTRIES[args.path];
-      return file ? { path: path.join(ROOT, file) } : { errors: [{ text: `${args.path} is not an entry point of the package` }] };
-    });
-  },
-};
 
 /** Bundles a worker entry (relative to the repository) with esbuild, once per process, into .tmp/<name>/index.js. */
 export function bundleWorkerEntry(entry: string, name: string): Promise<string> {

@@ -505,10 +505,12 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
   async function openSocket(path = paths.socket, protocols: string[] = []): Promise<WebSocket> {
     if (held === null) throw new UnauthorizedError(401, "unauthorized", { reason: "missing", message: "openSocket: not signed in" });
     // An absolute or `//` path names its own origin: the ticket (and the token) stay with ours.
-    if (!isOurs(resolve(path).href)) throw new TypeError(`openSocket: ${resolve(path).origin} is not ${base.origin}; the ticket is only sent to the server that issued it`);
+    const target = resolve(path);
+    if (target.protocol === "ws:" || target.protocol === "wss:") target.protocol = target.protocol === "wss:" ? "https:" : "http:";
+    if (!isOurs(target.href)) throw new TypeError(`openSocket: ${target.origin} is not ${base.origin}; the ticket is only sent to the server that issued it`);
     if (cookieMode) {
       // The browser sends the same-site cookie with the handshake; the worker checks Origin.
-      const url = resolve(path);
+      const url = new URL(target);
       url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
       const Ctor = options.WebSocket ?? globalThis.WebSocket;
       return protocols.length ? new Ctor(url.href, protocols) : new Ctor(url.href);
@@ -518,7 +520,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     const body = await readJson(res);
     const ticket = typeof body === "object" && body !== null ? (body as { ticket?: unknown }).ticket : undefined;
     if (typeof ticket !== "string" || ticket === "") throw new SessionClientError(res.status, "unexpected_response", { message: `${paths.ticket} answered without a ticket` });
-    const url = resolve(path);
+    const url = new URL(target);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const Ctor = options.WebSocket ?? globalThis.WebSocket;
     if (options.socketAuthorization && held !== null) {

@@ -5,9 +5,7 @@
  * nothing.
  */
 import { Hono } from "hono";
-import { loadDeps, type BuildOverrides } from "./build.js";
 import type { AppEnv, Deps } from "./deps.js";
-import type { WorkerEnv } from "./env.js";
 import { cors } from "../http/cors.js";
 import { requestLog } from "../http/request-log.js";
 import { errorHandler, jsonError } from "../http/responses.js";
@@ -63,10 +61,3 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
 
 export type App = ReturnType<typeof createApp>;
 
-export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: () => Response };
-
-/** Bindings → app in one call (tests and tools; the entry caches the two steps apart). */
-export async function build(env: WorkerEnv, overrides: BuildOverrides = {}): Promise<Built> {
-  const loaded = await loadDeps(env, overrides);
-  return loaded.ok ? { ok: true, app: createApp(loaded.deps), deps: loaded.deps } : loaded;
-}

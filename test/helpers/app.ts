@@ -3,10 +3,19 @@
  * bindings the worker gets, so lifecycle tests can move time without waiting.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { build } from "../../src/worker/app.js";
+import { createApp, type App } from "../../src/worker/app.js";
+import { loadDeps, type BuildOverrides } from "../../src/worker/build.js";
 import type { WorkerEnv as Env } from "../../src/worker/env.js";
 import type { Deps } from "../../src/worker/deps.js";
 import type { Fetch } from "./http.js";
+
+export type Built = { ok: true; app: App; deps: Deps } | { ok: false; response: () => Response };
+
+/** Bindings → app in one call, as the entry does it (src/worker/index.ts caches the two steps apart). */
+export async function build(env: Env, overrides: BuildOverrides = {}): Promise<Built> {
+  const loaded = await loadDeps(env, overrides);
+  return loaded.ok ? { ok: true, app: createApp(loaded.deps), deps: loaded.deps } : loaded;
+}
 
 export class Clock {
   constructor(public t = Date.now()) {}

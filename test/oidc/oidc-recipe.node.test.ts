@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { build } from "esbuild";
+import { packageSource } from "../../dev/package-entries.ts";
 import { Miniflare } from "miniflare";
 import { OAuth2Server } from "oauth2-mock-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +38,7 @@ beforeAll(async () => {
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
-    alias: { "edge-session": path.resolve("src/lib.ts") },
+    plugins: [packageSource],
     external: ["cloudflare:*", "node:*"],
     logLevel: "silent",
   });

@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, env as bindings, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { build } from "../../src/worker/app.js";
+import { build } from "../helpers/app.js";
 import type { Env } from "../../src/worker/config.js";
 import worker from "../../src/worker/index.js";
 import { generateKeyEntry } from "../../src/token/key-ring.js";
