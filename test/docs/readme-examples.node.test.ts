@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
 const library = readme.slice(readme.indexOf("## Using it as a library"));
 const blocks = [...library.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const examples = readdirSync(join(ROOT, "examples"))
+const examples = (readdirSync(join(ROOT, "examples"), { recursive: true }) as string[])
   .filter((f) => f.endsWith(".ts"))
   .map((f) => ({ file: f, text: readFileSync(join(ROOT, "examples", f), "utf8") }));
 
@@ -29,7 +29,7 @@ describe("README: using it as a library", () => {
   it("shows the complete worker: all of examples/library-worker.ts, from install to revocation", () => {
     const worker = examples.find((e) => e.file === "library-worker.ts")!.text;
     expect(blocks).toContain(worker);
-    expect(library).toContain("npm install edge-session hono");
+    expect(library).toContain("npm install ../edge-session/edge-session-0.1.0.tgz hono");
     expect(worker).toContain("export default {");
     expect(worker).toContain("createSession(");
     expect(worker).toContain("endSession(");

@@ -107,12 +107,15 @@ afterAll(async () => {
 });
 
 describe("npm pack", () => {
-  it("ships the build, the README and SECURITY.md, and nothing else", () => {
+  it("ships the build, the license, the README and SECURITY.md, and the docs and examples the README links, nothing else", () => {
     const paths = packed.files.map((f) => f.path).sort();
     expect(paths).toContain("package.json");
     expect(paths).toContain("README.md");
     expect(paths).toContain("SECURITY.md");
-    const stray = paths.filter((p) => !/^(build\/.+\.(js|d\.ts)|package\.json|README\.md|SECURITY\.md)$/.test(p));
+    expect(paths).toContain("LICENSE");
+    expect(paths).toContain("docs/REALTIME.md");
+    expect(paths).toContain("examples/library-worker.ts");
+    const stray = paths.filter((p) => !/^(build\/.+\.(js|d\.ts)|package\.json|LICENSE|README\.md|SECURITY\.md|docs\/[\w.-]+\.(md|png)|examples\/[\w./-]+\.(ts|mjs|d\.mts))$/.test(p));
     expect(stray).toEqual([]);
     // Every export points at a shipped file.
     for (const [name, target] of Object.entries(pkg.exports)) {
