@@ -28,9 +28,12 @@ function lcg(seed: number) {
 
 const U64 = "18446744073709551615";
 
+/** Keys named group:name, one per name. */
+const keys = <N extends string[]>(group: string, ...names: N) => names.map((n) => k(`${group}:${n}`)) as { [I in keyof N]: string };
+
 describeDiff("streams, differential: same replies as real Redis 7", () => {
   it("XADD: explicit, ms-* and generated IDs, and the ID errors", async () => {
-    const [s, top, nearTop, seqTop, future, zero] = ["s", "top", "neartop", "seqtop", "future", "zero"].map((n) => k(`xadd:${n}`));
+    const [s, top, nearTop, seqTop, future, zero] = keys("xadd", "s", "top", "neartop", "seqtop", "future", "zero");
     await same([
       ["xadd", s],
       ["xadd", s, "*", "f"],
