@@ -13,6 +13,7 @@ afterAll(cleanup);
 
 const describeDiff = redis ? describe : describe.skip;
 const same = (steps: string[][]) => expectSame(redis!, steps);
+
 /** A deterministic pseudo-random sequence (both sides must get the same commands). */
 function lcg(seed: number) {
   let x = seed >>> 0;
