@@ -1,6 +1,7 @@
 /** The keyspace: typed values, expiry in epoch milliseconds, lazy and periodic expiration. */
 import { Errors } from "./reply.ts";
 import { KeyOrder } from "./keyorder.ts";
+import { Stream } from "./stream.ts";
 import { SortedSet } from "./zset.ts";
 
 export interface ValueTypes {
@@ -9,6 +10,7 @@ export interface ValueTypes {
   set: Set<string>;
   zset: SortedSet;
   list: string[];
+  stream: Stream;
 }
 export type TypeName = keyof ValueTypes;
 
@@ -25,6 +27,7 @@ const EMPTY: { [T in TypeName]: () => ValueTypes[T] } = {
   set: () => new Set(),
   zset: () => new SortedSet(),
   list: () => [],
+  stream: () => new Stream(),
 };
 
 export class Keyspace {
@@ -78,7 +81,7 @@ export class Keyspace {
     return this.get(key, type) ?? EMPTY[type]();
   }
 
-  /** Stores a container after a write; deletes the key when the container became empty. */
+  /** Stores a container after a write; deletes the key when the container became empty (streams stay). */
   store<T extends TypeName>(key: string, type: T, value: ValueTypes[T]): void {
     const size = containerSize(type, value);
     if (size === 0) {
@@ -169,6 +172,8 @@ function containerSize(type: TypeName, value: unknown): number {
       return 1;
     case "list":
       return (value as string[]).length;
+    case "stream":
+      return 1; // an emptied stream stays (Redis keeps its last ID, and the key)
     default:
       return (value as { size: number }).size;
   }

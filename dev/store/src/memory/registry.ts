@@ -6,6 +6,7 @@ import { listCommands } from "./commands/lists.ts";
 import { scriptingCommands } from "./commands/scripting.ts";
 import { serverCommands } from "./commands/server.ts";
 import { setCommands } from "./commands/sets.ts";
+import { streamCommands } from "./commands/streams.ts";
 import { stringCommands } from "./commands/strings.ts";
 import { zrangeCommands } from "./commands/zranges.ts";
 import { zsetCommands } from "./commands/zsets.ts";
@@ -20,6 +21,7 @@ const TABLE: CommandTable = {
   ...zsetCommands,
   ...zrangeCommands,
   ...listCommands,
+  ...streamCommands,
   ...scriptingCommands,
 };
 
