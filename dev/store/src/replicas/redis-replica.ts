@@ -15,7 +15,9 @@ import { RedisBackend } from "../redis-backend.ts";
 import { LagProxy } from "./lag-proxy.ts";
 import type { Region, RegionStatus } from "./types.ts";
 
-const GUARD = 'redis-server "$@" & pid=$!; echo "$pid"; read _ignored; kill "$pid" 2>/dev/null; wait "$pid"';
+// Runs the replica, prints its pid, and on EOF (our end of stdin closed, or this process gone)
+// stops it and removes its folder: the guard's own cleanup, since ours may never run.
+const GUARD = 'redis-server "$@" & pid=$!; echo "$pid"; read _ignored; kill "$pid" 2>/dev/null; wait "$pid"; rm -rf "$REPLICA_DIR"';
 const POLL_MS = 10;
 
 /** A field of an `INFO` reply, e.g. `master_repl_offset`. */
@@ -55,6 +57,7 @@ export class RedisRegion implements Region {
   backend!: RedisBackend;
   private child: ChildProcess | undefined;
   private pid = 0;
+  private port = 0;
   private dir = "";
   private closed = false;
 
@@ -80,16 +83,19 @@ export class RedisRegion implements Region {
   private async spawn(primary: URL): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), `local-store-${this.name}-`));
     const port = await freePort();
+    this.port = port;
     const args = [
       "--port", String(port), "--bind", "127.0.0.1", "--daemonize", "no",
       "--save", "", "--appendonly", "no", "--dir", this.dir, "--logfile", join(this.dir, "redis.log"),
       "--replicaof", "127.0.0.1", String(this.proxy.port),
       // A partition holds the stream, pings included: the replica must not give up on its primary meanwhile.
       "--repl-timeout", "3600",
+      // The replica starts empty: it can load the primary's snapshot straight from the socket.
+      "--repl-diskless-load", "on-empty-db",
     ];
     if (primary.password) args.push("--masterauth", decodeURIComponent(primary.password));
     if (primary.username) args.push("--masteruser", decodeURIComponent(primary.username));
-    const child = spawn("sh", ["-c", GUARD, "sh", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", GUARD, "sh", ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, REPLICA_DIR: this.dir } });
     this.child = child;
     child.stdin!.on("error", () => {});
     this.pid = await new Promise<number>((resolve, reject) => {
@@ -149,7 +155,7 @@ export class RedisRegion implements Region {
 
   async status(): Promise<RegionStatus> {
     const [primaryOffset, appliedOffset] = await Promise.all([this.options.primaryOffset(), this.appliedOffset()]);
-    return { name: this.name, lagMs: this.lagMs, partitioned: this.partitioned, primaryOffset, appliedOffset, backlog: this.proxy.backlog };
+    return { name: this.name, lagMs: this.lagMs, partitioned: this.partitioned, primaryOffset, appliedOffset, backlog: this.proxy.backlog, replica: { pid: this.pid, port: this.port } };
   }
 
   async close(): Promise<void> {

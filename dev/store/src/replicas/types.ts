@@ -18,6 +18,8 @@ export interface RegionStatus {
   appliedOffset: number;
   /** What waits in the lag line: changes (embedded) or stream chunks (Redis), and their size. */
   backlog: { items: number; bytes: number };
+  /** Real Redis only: the spawned replica (`redis-server`) behind this region. */
+  replica?: { pid: number; port: number };
 }
 
 export interface Region {
