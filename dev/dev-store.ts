@@ -21,6 +21,8 @@ export interface DevStoreOptions {
   storePort?: number;
   /** A real Redis behind the started store (REDIS_URL); unset: the embedded engine. */
   redisUrl?: string;
+  /** Read regions for a store this runner starts (`--regions eu,ap` or a count): the store's replicated mode. @default none */
+  regions?: string;
   /** Seed the demo accounts whatever the store (SEED_DEMO_ACCOUNTS=1). @default false */
   seedDemoAccounts?: boolean;
   /** Where the one-line notices go. @default console.log */
@@ -38,12 +40,12 @@ export interface DevStore {
 }
 
 /** Starts the store on `port`, or on a free port when that one is taken (saying so in one line). */
-async function startOnFreePort(port: number, redisUrl: string | undefined, log: (line: string) => void): Promise<StoreServer> {
+async function startOnFreePort(port: number, redisUrl: string | undefined, regions: string | undefined, log: (line: string) => void): Promise<StoreServer> {
   try {
-    return await startStore({ port, redisUrl });
+    return await startStore({ port, redisUrl, regions });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-    const store = await startStore({ port: 0, redisUrl });
+    const store = await startStore({ port: 0, redisUrl, regions });
     log(`[dev] port ${port} is busy: the store listens on ${new URL(store.url).port} instead (STORE_PORT chooses the port)`);
     return store;
   }
@@ -56,11 +58,12 @@ export async function prepareDevStore(options: DevStoreOptions): Promise<DevStor
   if (vars.UPSTASH_REDIS_REST_URL && vars.UPSTASH_REDIS_REST_TOKEN) {
     log(`[dev] store: ${vars.UPSTASH_REDIS_REST_URL} (from UPSTASH_REDIS_REST_URL)`);
   } else {
-    started = await startOnFreePort(options.storePort ?? DEFAULT_STORE_PORT, options.redisUrl, log);
+    started = await startOnFreePort(options.storePort ?? DEFAULT_STORE_PORT, options.redisUrl, options.regions, log);
     vars.UPSTASH_REDIS_REST_URL = started.url;
     vars.UPSTASH_REDIS_REST_TOKEN = started.token;
     log(`[dev] store: local Upstash-compatible server at ${started.url} (${started.backend.name})`);
     log(`[dev]   token: ${started.token}`);
+    for (const r of started.regions) log(`[dev]   read region ${r.name}: ${r.url} (same token; lag, partition, heal: POST ${started.controlUrl}/_regions/${r.name})`);
   }
 
   const ownsTheData = started !== null && !options.redisUrl;

@@ -5,7 +5,9 @@
  *    (environment wins), so any worker variable can be set on the command line;
  * 2. a store: UPSTASH_REDIS_REST_URL/TOKEN when set (e.g. a real Upstash database), otherwise
  *    the local Upstash-compatible server on STORE_PORT (8079; a free port when that one is
- *    taken) — real Redis when REDIS_URL is set, embedded otherwise;
+ *    taken) — real Redis when REDIS_URL is set, embedded otherwise; `--regions eu,ap` (or a
+ *    count) gives that store read regions, each on its own URL (printed; the worker itself
+ *    stays bound to the primary's URL);
  * 3. a demo user and a demo admin, only in a store whose data this runner owns (the embedded
  *    one it started) unless SEED_DEMO_ACCOUNTS=1 / --seed-demo-accounts (dev/dev-store.ts);
  * 4. a local OpenID Connect provider (oauth2-mock-server) for the SPA's "Sign in with SSO",
@@ -35,9 +37,9 @@ function portFrom(name: string, fallback: number): number {
 
 let flags;
 try {
-  flags = parseArgs({ options: { "seed-demo-accounts": { type: "boolean" } }, strict: true, allowPositionals: false }).values;
+  flags = parseArgs({ options: { "seed-demo-accounts": { type: "boolean" }, regions: { type: "string" } }, strict: true, allowPositionals: false }).values;
 } catch (e) {
-  fail(`${(e as Error).message} (the one flag is --seed-demo-accounts)`);
+  fail(`${(e as Error).message} (the flags are --seed-demo-accounts and --regions <eu,ap | n>)`);
 }
 const port = portFrom("PORT", 8787);
 const storePort = portFrom("STORE_PORT", DEFAULT_STORE_PORT);
@@ -50,10 +52,11 @@ vars.ENVIRONMENT ||= "development";
 
 let store: DevStore;
 try {
-  store = await prepareDevStore({ vars, storePort, redisUrl: process.env.REDIS_URL || undefined, seedDemoAccounts });
+  store = await prepareDevStore({ vars, storePort, redisUrl: process.env.REDIS_URL || undefined, seedDemoAccounts, regions: flags.regions });
 } catch (e) {
   fail(`could not start the store: ${(e as Error).message}`);
 }
+if (flags.regions !== undefined && !store.started) console.log("[dev] --regions ignored: UPSTASH_REDIS_REST_URL names the store, and only a store this runner starts gets read regions");
 
 let idp: OAuth2Server | null = null;
 if (!vars.OIDC_ISSUER) {

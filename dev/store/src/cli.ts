@@ -3,6 +3,7 @@
  * Upstash-compatible Redis REST server on its own.
  *
  *   local-store [--port 8079] [--host 127.0.0.1] [--token T] [--latency MS] [--control-port P]
+ *               [--regions eu,ap | --regions 2] [--region-lag MS]
  *   REDIS_URL=redis://127.0.0.1:6379 local-store     # real Redis instead of the embedded engine
  *
  * Prints the URL, the token, the backend and the variables to export; Ctrl-C stops it.
@@ -20,6 +21,9 @@ Options:
   --token <t>         bearer token clients must send (default: random)
   --latency <ms>      delay every data response by <ms> (default 0)
   --control-port <n>  port of the control listener (default: a free one)
+  --regions <list|n>  replicated mode: read regions with their own endpoints, e.g. eu,ap
+                      or a count (2 → us, eu); see README "Replicated mode"
+  --region-lag <ms>   initial replication lag of every region (default 0)
   -h, --help          this help
 
 Environment:
@@ -48,6 +52,8 @@ try {
       token: { type: "string" },
       latency: { type: "string" },
       "control-port": { type: "string" },
+      regions: { type: "string" },
+      "region-lag": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -65,6 +71,9 @@ if (flags.help) {
 const latency = flags.latency === undefined ? 0 : Number(flags.latency);
 if (!Number.isFinite(latency) || latency < 0) fail(`--latency must be a number of milliseconds, got ${JSON.stringify(flags.latency)}`);
 if (flags.token !== undefined && flags.token.length === 0) fail("--token must not be empty");
+const regionLag = flags["region-lag"] === undefined ? undefined : Number(flags["region-lag"]);
+if (regionLag !== undefined && (!Number.isFinite(regionLag) || regionLag < 0)) fail(`--region-lag must be a number of milliseconds, got ${JSON.stringify(flags["region-lag"])}`);
+if (regionLag !== undefined && flags.regions === undefined) fail("--region-lag needs --regions");
 
 let store: StoreServer;
 try {
@@ -75,6 +84,8 @@ try {
     token: flags.token,
     latencyMs: latency,
     redisUrl: process.env.REDIS_URL || undefined,
+    regions: flags.regions,
+    regionLagMs: regionLag,
   });
 } catch (e) {
   console.error(`store: ${(e as Error).message}`);
@@ -90,8 +101,18 @@ console.log(`Local Upstash-compatible Redis REST server
 export UPSTASH_REDIS_REST_URL=${store.url}
 export UPSTASH_REDIS_REST_TOKEN=${store.token}
 
-Try: curl -H "Authorization: Bearer ${store.token}" -d '["ping"]' ${store.url}
+${regionLines(store)}Try: curl -H "Authorization: Bearer ${store.token}" -d '["ping"]' ${store.url}
 Ctrl-C stops it.`);
+
+function regionLines(s: StoreServer): string {
+  if (s.regions.length === 0) return "";
+  const rows = s.regions.map((r) => `  ${r.name.padEnd(8)}  ${r.url}`).join("\n");
+  return `Read regions (same token; writes go to the primary above, reads to the region's replica):
+${rows}
+  Control:  POST ${s.controlUrl}/_regions/<name> {"lagMs":250} | {"partition":true} | {"heal":true}; GET /_regions
+
+`;
+}
 
 let stopping = false;
 async function stop(signal: NodeJS.Signals) {

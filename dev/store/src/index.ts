@@ -7,3 +7,5 @@ export { CommandError, type Backend, type Outcome, type Reply } from "./types.ts
 export { MemoryBackend, type MemoryBackendOptions } from "./memory/index.ts";
 export { RedisBackend, type RedisBackendOptions } from "./redis-backend.ts";
 export { dropPrefix } from "./drop-prefix.ts";
+export type { RegionInfo, RegionView } from "./replicas/start.ts";
+export type { RegionStatus } from "./replicas/types.ts";

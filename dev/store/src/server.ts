@@ -15,6 +15,10 @@ import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { ScriptRewriter } from "./script-flags.ts";
+import { regionsControl } from "./replicas/control.ts";
+import { startReplication, type RegionInfo, type RegionView } from "./replicas/start.ts";
+import { BadSyncToken, parseSyncToken, route, type Routed } from "./replicas/router.ts";
+import type { Replication } from "./replicas/types.ts";
 import { CommandError, type Backend, type Outcome, type Reply } from "./types.ts";
 
 export type Fault = "refuse" | "status500" | "hang" | "invalid-json" | "unauthorized";
@@ -37,6 +41,23 @@ export interface StoreOptions {
   maxBodyBytes?: number;
   /** Initial injected latency of data responses, in ms. Default 0. */
   latencyMs?: number;
+  /**
+   * Replicated mode (see README "Replicated mode"): read regions, each with its own endpoint and
+   * replica — names (`["eu","ap"]`, `"eu,ap"`) or a count (`2` → us, eu). Needs the embedded
+   * engine or `redisUrl` (not a `backend` of yours). Default: none.
+   */
+  regions?: string[] | string | number;
+  /**
+   * Initial replication lag of every region, in ms.
+   * @default 0
+   */
+  regionLagMs?: number;
+  /**
+   * Longest wait for a region's replica to reach a read's `upstash-sync-token` before the
+   * primary serves that read.
+   * @default 1000
+   */
+  syncWaitMs?: number;
 }
 
 export interface StoreStats {
@@ -83,6 +104,14 @@ export interface StoreServer {
   state(): { latencyMs: number; fault: Fault | null };
   /** A sibling server on a new loopback port: same backend, its own stats, latency and faults. */
   createInstance(options?: InstanceOptions): Promise<StoreServer>;
+  /** The read region this endpoint belongs to; null for the primary's endpoint (and without regions). */
+  readonly region: string | null;
+  /** The read regions' endpoints (empty without replicated mode). */
+  readonly regions: RegionInfo[];
+  /** A region's replication state: lag, partition, offsets, backlog. */
+  regionStatus(name: string): Promise<RegionView>;
+  /** Changes a region's replication: a lag in ms, a partition (replication stops), a heal (it resumes). */
+  setRegion(name: string, change: { lagMs?: number; partition?: boolean; heal?: true }): Promise<RegionView>;
   /** Closes the listeners, every open or hanging connection, the siblings, and the backend if it was created here. */
   close(): Promise<void>;
 }
@@ -156,6 +185,10 @@ interface Shared {
   maxBodyBytes: number;
   instances: Map<number, Instance>;
   root: Instance | null;
+  replication?: Replication;
+  /** The region endpoints, by region name. */
+  regionEndpoints: Map<string, Instance>;
+  syncWaitMs: number;
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
@@ -218,7 +251,7 @@ class Instance implements StoreServer {
   /** Serializes listener changes (refuse ↔ reopen). */
   private transition: Promise<void> = Promise.resolve();
 
-  constructor(private readonly shared: Shared, token: string) {
+  constructor(private readonly shared: Shared, token: string, readonly region: string | null = null) {
     this.token = token;
     this.data = track(http.createServer((req, res) => void this.handle(req, res, "data")));
     this.control = track(http.createServer((req, res) => void this.handle(req, res, "control")));
@@ -250,6 +283,22 @@ class Instance implements StoreServer {
   }
   get backend() {
     return this.shared.backend;
+  }
+  get regions(): RegionInfo[] {
+    return [...this.shared.regionEndpoints.values()].map((i) => ({ name: i.region!, url: i.url, controlUrl: i.controlUrl, port: i.port }));
+  }
+  private get regionUrls(): Map<string, string> {
+    return new Map([...this.shared.regionEndpoints].map(([name, i]) => [name, i.url]));
+  }
+  async regionStatus(name: string): Promise<RegionView> {
+    const answer = await regionsControl(this.shared.replication, this.regionUrls, "GET", `/_regions/${name}`, {});
+    if (answer.status !== 200) throw new Error((answer.body as { error: string }).error);
+    return answer.body as RegionView;
+  }
+  async setRegion(name: string, change: { lagMs?: number; partition?: boolean; heal?: true }): Promise<RegionView> {
+    const answer = await regionsControl(this.shared.replication, this.regionUrls, "POST", `/_regions/${name}`, change);
+    if (answer.status !== 200) throw new Error((answer.body as { error: string }).error);
+    return answer.body as RegionView;
   }
 
   stats(): StoreStats {
@@ -307,12 +356,13 @@ class Instance implements StoreServer {
     this.closed = true;
     this.shared.instances.delete(this.port);
     if (this.shared.root === this) {
-      await Promise.all([...this.shared.instances.values()].map((i) => i.close()));
+      await Promise.all([...this.shared.instances.values(), ...this.shared.regionEndpoints.values()].map((i) => i.close()));
     }
     this.releaseHanging();
     for (const wake of this.sleeping) wake();
     await this.transition;
     await Promise.all([shut(this.data), shut(this.control)]);
+    if (this.shared.root === this) await this.shared.replication?.close();
     if (this.shared.root === this && this.shared.ownsBackend) await this.shared.backend.close();
   }
 
@@ -445,7 +495,7 @@ class Instance implements StoreServer {
         throw new HttpError(400, "ERR malformed percent-encoding in the path");
       }
       if (req.method === "POST" && text.length > 0) args.push(text);
-      return this.runOne(res, args, "path", base64);
+      return this.runOne(res, args, "path", base64, await this.route(req, [args]));
     }
 
     let body: unknown;
@@ -454,13 +504,31 @@ class Instance implements StoreServer {
     } catch (e) {
       throw new HttpError(400, `ERR the body is not valid JSON: ${(e as Error).message}`);
     }
-    if (endpoint === "/") return this.runOne(res, toCommand(body, "the body"), "/", base64);
+    if (endpoint === "/") {
+      const args = toCommand(body, "the body");
+      return this.runOne(res, args, "/", base64, await this.route(req, [args]));
+    }
 
     if (!Array.isArray(body)) throw new HttpError(400, `ERR ${endpoint} takes a JSON array of commands, e.g. [["set","k","v"],["get","k"]]`);
     if (body.length === 0) throw new HttpError(400, `ERR ${endpoint} takes at least one command`);
     const commands = body.map((c, i) => toCommand(c, `command ${i + 1}`));
-    if (endpoint === "/pipeline") return this.runPipeline(res, commands, base64);
-    return this.runTransaction(res, commands, base64);
+    const routed = await this.route(req, commands);
+    if (endpoint === "/pipeline") return this.runPipeline(res, commands, base64, routed);
+    return this.runTransaction(res, commands, base64, routed);
+  }
+
+  /** The backend for these commands: the store's own, or in replicated mode the primary or this region's replica. */
+  private async route(req: IncomingMessage, commands: string[][]): Promise<Routed> {
+    const rep = this.shared.replication;
+    if (!rep) return { backend: this.shared.backend, headers: async () => ({}) };
+    let token: number | null;
+    try {
+      token = parseSyncToken(req.headers["upstash-sync-token"]);
+    } catch (e) {
+      if (e instanceof BadSyncToken) throw new HttpError(400, e.message);
+      throw e;
+    }
+    return route(rep, { region: this.region, commands, token, syncWaitMs: this.shared.syncWaitMs });
   }
 
   private count(endpoint: string, commands: string[][]) {
@@ -472,23 +540,23 @@ class Instance implements StoreServer {
     }
   }
 
-  private async runOne(res: ServerResponse, args: string[], endpoint: string, base64: boolean) {
+  private async runOne(res: ServerResponse, args: string[], endpoint: string, base64: boolean, routed: Routed) {
     if (args.length === 0 || args[0] === "") throw new HttpError(400, "ERR empty command");
     this.count(endpoint, [args]);
     const refusal = unavailable(args);
     let reply: Reply;
     try {
       if (refusal) throw new CommandError(refusal);
-      reply = this.shared.rewriter.loadReply(args, await this.shared.backend.command(this.shared.rewriter.rewrite(args))) as Reply;
+      reply = this.shared.rewriter.loadReply(args, await routed.backend.command(this.shared.rewriter.rewrite(args))) as Reply;
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
       this.counters.errors++;
-      return this.reply(res, 400, { error: e.message });
+      return this.reply(res, 400, { error: e.message }, await routed.headers());
     }
-    this.reply(res, 200, { result: encodeReply(reply, base64) });
+    this.reply(res, 200, { result: encodeReply(reply, base64) }, await routed.headers());
   }
 
-  private async runPipeline(res: ServerResponse, commands: string[][], base64: boolean) {
+  private async runPipeline(res: ServerResponse, commands: string[][], base64: boolean, routed: Routed) {
     this.count("/pipeline", commands);
     const out: Outcome[] = new Array(commands.length);
     const run: number[] = [];
@@ -498,14 +566,14 @@ class Instance implements StoreServer {
       else run.push(i);
     });
     if (run.length > 0) {
-      const results = await this.shared.backend.pipeline(run.map((i) => this.shared.rewriter.rewrite(commands[i]!)));
+      const results = await routed.backend.pipeline(run.map((i) => this.shared.rewriter.rewrite(commands[i]!)));
       if (results.length !== run.length) throw new Error(`backend answered ${results.length} outcomes for ${run.length} commands`);
       run.forEach((i, j) => (out[i] = results[j]!));
     }
-    this.reply(res, 200, out.map((o, i) => this.present(o, commands[i]!, base64)));
+    this.reply(res, 200, out.map((o, i) => this.present(o, commands[i]!, base64)), await routed.headers());
   }
 
-  private async runTransaction(res: ServerResponse, commands: string[][], base64: boolean) {
+  private async runTransaction(res: ServerResponse, commands: string[][], base64: boolean, routed: Routed) {
     this.count("/multi-exec", commands);
     let results: Outcome[];
     try {
@@ -513,14 +581,14 @@ class Instance implements StoreServer {
         const refusal = unavailable(args);
         if (refusal) throw new CommandError(refusal);
       }
-      results = await this.shared.backend.transaction(commands.map((args) => this.shared.rewriter.rewrite(args)));
+      results = await routed.backend.transaction(commands.map((args) => this.shared.rewriter.rewrite(args)));
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
       this.counters.errors++;
-      return this.reply(res, 400, { error: e.message });
+      return this.reply(res, 400, { error: e.message }, await routed.headers());
     }
     if (results.length !== commands.length) throw new Error(`backend answered ${results.length} outcomes for ${commands.length} commands`);
-    this.reply(res, 200, results.map((o, i) => this.present(o, commands[i]!, base64)));
+    this.reply(res, 200, results.map((o, i) => this.present(o, commands[i]!, base64)), await routed.headers());
   }
 
   private present(o: Outcome, args: string[], base64: boolean) {
@@ -543,9 +611,16 @@ class Instance implements StoreServer {
       "/_control": ["GET", "POST"],
       "/_instances": ["GET", "POST"],
     };
+    if (path === "/_regions" || path.startsWith("/_regions/")) {
+      this.authorize(req, url);
+      const body = method === "POST" ? parseControlBody(await this.readBody(req)) : {};
+      const answer = await regionsControl(this.shared.replication, this.regionUrls, method, path, body);
+      if (answer.allow) res.setHeader("allow", answer.allow);
+      return this.reply(res, answer.status, answer.body);
+    }
     const instancePort = /^\/_instances\/(\d+)$/.exec(path)?.[1];
     const allowed = instancePort ? ["DELETE"] : routes[path];
-    if (!allowed) throw new HttpError(404, "Not Found: control routes are /_stats, /_stats/reset, /_control, /_instances[/<port>]");
+    if (!allowed) throw new HttpError(404, "Not Found: control routes are /_stats, /_stats/reset, /_control, /_instances[/<port>], /_regions[/<name>]");
     if (!allowed.includes(method)) {
       res.setHeader("allow", allowed.join(", "));
       throw new HttpError(405, `Method Not Allowed: ${path} takes ${allowed.join(" or ")}`);
@@ -606,7 +681,7 @@ class Instance implements StoreServer {
   }
 
   describe() {
-    return { url: this.url, controlUrl: this.controlUrl, token: this.token, port: this.port, controlPort: this.controlPort, ...this.state() };
+    return { url: this.url, controlUrl: this.controlUrl, token: this.token, port: this.port, controlPort: this.controlPort, region: this.region, ...this.state() };
   }
 }
 
@@ -646,13 +721,21 @@ export async function startStore(options: StoreOptions = {}): Promise<StoreServe
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError("maxBodyBytes must be a positive integer");
   const token = options.token ?? randomBytes(24).toString("base64url");
   if (token.length === 0) throw new Error("the token must not be empty");
-  const { backend, owns } = await createBackend(options);
-  const shared: Shared = { backend, ownsBackend: owns, rewriter: new ScriptRewriter(), bind, urlHost, maxBodyBytes, instances: new Map(), root: null };
+  const syncWaitMs = options.syncWaitMs ?? 1000;
+  if (!Number.isFinite(syncWaitMs) || syncWaitMs < 0) throw new RangeError("syncWaitMs must be a number of milliseconds >= 0");
+  const replicated = options.regions !== undefined ? await startReplication(options) : undefined;
+  const { backend, owns } = replicated ? { backend: replicated.primary, owns: true } : await createBackend(options);
+  const shared: Shared = { backend, ownsBackend: owns, rewriter: new ScriptRewriter(), bind, urlHost, maxBodyBytes, instances: new Map(), root: null, replication: replicated, regionEndpoints: new Map(), syncWaitMs };
   const root = new Instance(shared, token);
   shared.root = root;
   try {
     await root.start(options.port ?? 0, options.controlPort ?? 0);
     if (options.latencyMs) root.setLatency(options.latencyMs);
+    for (const name of replicated?.regions.keys() ?? []) {
+      const endpoint = new Instance(shared, token, name);
+      shared.regionEndpoints.set(name, endpoint);
+      await endpoint.start(0, 0);
+    }
   } catch (e) {
     await root.close().catch(() => {}); // closes the backend too when it was created here
     throw e;

@@ -38,6 +38,12 @@ export class Keyspace {
   private frozen: number | undefined;
   /** Where the periodic sweep resumes (Set iterators survive insertions and deletions). */
   private sweepCursor: Iterator<string> | undefined;
+  /**
+   * Told of every key whose value or expiry changes (`null`: the whole keyspace was flushed).
+   * Replication ships the changed keys' resulting state, so scripts using TIME or randomness
+   * and relative expiries reach replicas exactly as they are on this keyspace.
+   */
+  onChange: ((key: string | null) => void) | undefined;
 
   constructor(private readonly clock: () => number) {}
 
@@ -84,6 +90,8 @@ export class Keyspace {
   /** Stores a container after a write; deletes the key when the container became empty (streams stay). */
   store<T extends TypeName>(key: string, type: T, value: ValueTypes[T]): void {
     const size = containerSize(type, value);
+    // Containers are changed in place before they are stored: the change is reported here.
+    this.onChange?.(key);
     if (size === 0) {
       this.delete(key);
       return;
@@ -96,6 +104,7 @@ export class Keyspace {
   /** Sets key to a new value with the given expiry (undefined: persistent). */
   set<T extends TypeName>(key: string, type: T, value: ValueTypes[T], expiresAt: number | undefined): void {
     this.entries.set(key, { type, value, expiresAt });
+    this.onChange?.(key);
     this.order.add(key);
     if (expiresAt === undefined) this.volatile.delete(key);
     else this.volatile.add(key);
@@ -110,11 +119,13 @@ export class Keyspace {
     const e = this.entries.get(key);
     if (e === undefined) return;
     e.expiresAt = expiresAt;
+    this.onChange?.(key);
     if (expiresAt === undefined) this.volatile.delete(key);
     else this.volatile.add(key);
   }
 
   delete(key: string): boolean {
+    if (this.entries.has(key)) this.onChange?.(key);
     this.volatile.delete(key);
     this.order.remove(key);
     return this.entries.delete(key);
@@ -137,6 +148,7 @@ export class Keyspace {
   }
 
   flush(): void {
+    this.onChange?.(null);
     this.entries.clear();
     this.volatile.clear();
     this.order.clear();

@@ -33,6 +33,11 @@ export class MemoryBackend implements Backend {
     this.timer.unref();
   }
 
+  /** The keyspace itself, for replication (src/replicas/): read its state, apply a primary's changes. */
+  get keyspace(): Keyspace {
+    return this.db;
+  }
+
   /** Runs one command synchronously (for callers that do not need a promise). */
   run(args: string[]): Reply {
     return toPublic(this.db.atomically(() => execute(this.ctx, args)));
