@@ -34,6 +34,16 @@ class Node {
     for (const f of masterFields) this.bytes += stringElementBytes(f);
   }
 
+  /** An independent copy (a replica's, which the primary's later writes must not touch). */
+  copy(): Node {
+    const n = new Node(this.master, this.masterFields);
+    n.bytes = this.bytes;
+    n.live = this.live;
+    n.deleted = this.deleted;
+    for (const e of this.entries) n.entries.push({ id: e.id, fields: e.fields, deleted: e.deleted });
+    return n;
+  }
+
   get totalBytes(): number {
     return this.bytes + intElementBytes(this.live) + intElementBytes(this.deleted);
   }
@@ -86,6 +96,15 @@ export class Stream {
   length = 0;
   /** The largest ID ever added: IDs never go back, even after deletions. */
   lastId: StreamId = MIN_ID;
+
+  /** An independent copy, same nodes and all (replication ships values, not commands). */
+  copy(): Stream {
+    const s = new Stream();
+    for (const node of this.nodes) s.nodes.push(node.copy());
+    s.length = this.length;
+    s.lastId = this.lastId;
+    return s;
+  }
 
   /** Appends an entry whose ID is above `lastId` (the caller checks). */
   append(id: StreamId, fields: readonly string[]): void {

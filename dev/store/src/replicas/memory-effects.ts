@@ -5,6 +5,7 @@
  * (`EX 10` applied 2 s late would live 2 s longer); the state is the same on both sides.
  */
 import type { Entry, Keyspace, TypeName, ValueTypes } from "../memory/engine.ts";
+import type { Stream } from "../memory/stream.ts";
 import { SortedSet } from "../memory/zset.ts";
 
 export interface Change {
@@ -31,6 +32,8 @@ function copyValue<T extends TypeName>(type: T, value: ValueTypes[T]): ValueType
       for (const [member, score] of (value as SortedSet).scores) z.set(member, score);
       return z as ValueTypes[T];
     }
+    case "stream":
+      return (value as Stream).copy() as ValueTypes[T];
   }
   throw new Error(`cannot copy a value of type ${type}`);
 }

@@ -35,6 +35,24 @@ function dump(engine: MemoryBackend): Record<string, { type: string; value: unkn
 }
 
 describe("embedded replication", () => {
+  it("streams replicate (the audit trail's type): entries, trims and deletions, and a replica never shares the primary's stream", async () => {
+    const rep = memoryReplication({ regions: ["eu"] });
+    open.push(rep);
+    const p = rep.primary;
+    for (let i = 1; i <= 5; i++) await p.command(["xadd", "audit", `${i}-0`, "event", `e${i}`]);
+    await p.command(["xdel", "audit", "2-0"]);
+    await p.command(["eval", "redis.call('XADD', KEYS[1], 'MINID', '3-0', '6-0', 'event', 'e6'); return 1", "1", "audit"]);
+    const eu = rep.regions.get("eu")!;
+    expect(await eu.waitFor(await rep.primaryOffset(), 1000)).toBe(true);
+    const range = ["xrange", "audit", "-", "+"];
+    expect(await eu.backend.command(range)).toEqual(await p.command(range));
+    expect(await eu.backend.command(["xlen", "audit"])).toBe(4);
+    // A later write on the primary is not seen through a shared object before it is shipped.
+    eu.setPartitioned(true);
+    await p.command(["xadd", "audit", "7-0", "event", "e7"]);
+    expect(await eu.backend.command(["xlen", "audit"])).toBe(4);
+  });
+
   it("replicas end up identical to the primary after nondeterministic writes", async () => {
     const rep = memoryReplication({ regions: ["eu", "ap"] });
     open.push(rep);
