@@ -29,7 +29,7 @@ export type Result<T, R extends string> = ({ ok: true } & T) | { ok: false; reas
 /** A proof is a few hundred bytes; a generous cap keeps parsing cheap for hostile input. */
 export const DEFAULT_MAX_JWS_LENGTH = 8192;
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function parseJsonObject(part: string): Record<string, unknown> | null {
   try {
