@@ -89,12 +89,12 @@ export async function verifyLogoutToken(token: unknown, keys: JwksOptions, e: Lo
   if (c.iat - leeway > now) throw failed("iat_in_future", { expected: `iat <= ${Math.floor(now + leeway)}`, got: c.iat });
   if (c.iat + maxAge + leeway < now) throw failed("logout_token_too_old", { expected: `iat >= ${Math.floor(now - maxAge - leeway)}`, got: c.iat });
   if (c.exp !== undefined && (typeof c.exp !== "number" || c.exp + leeway <= now)) throw failed("logout_token_expired", { got: c.exp });
-  if (typeof c.jti !== "string" || c.jti.length === 0 || c.jti.length > 256) throw failed("jti_missing", { got: typeof c.jti });
   const events = c.events as Record<string, unknown> | undefined;
   const event = events && typeof events === "object" ? events[BACKCHANNEL_LOGOUT_EVENT] : undefined;
   if (typeof event !== "object" || event === null || Array.isArray(event)) throw failed("logout_event_missing", { expected: BACKCHANNEL_LOGOUT_EVENT, got: events && typeof events === "object" ? Object.keys(events) : events });
   // A nonce marks an ID token: one must never be accepted as a logout token.
   if (c.nonce !== undefined) throw failed("nonce_in_logout_token");
+  if (typeof c.jti !== "string" || c.jti.length === 0 || c.jti.length > 256) throw failed("jti_missing", { got: typeof c.jti });
   const sub = typeof c.sub === "string" && c.sub !== "" ? c.sub : undefined;
   const sid = typeof c.sid === "string" && c.sid !== "" ? c.sid : undefined;
   if (!sub && !sid) throw failed("sid_and_sub_missing");
