@@ -5,18 +5,20 @@
  * with `+`, `/`, `=`, `%` or `:` otherwise reaches the provider as another secret.
  */
 import { encodeBase64url } from "../util/base64url.js";
-import type { JwsAlgorithm } from "./jwks.js";
+import type { ImportAlgorithm, JwsAlgorithm, Jwk, SignAlgorithm, WebCryptoKey } from "./jwks.js";
 
 export type ClientAuthOptions =
   | { method: "client_secret_basic" | "client_secret_post"; clientSecret: string }
   | {
       method: "private_key_jwt";
       /** The private key as a JWK (with `d`), or an imported signing `CryptoKey`. */
-      privateKey: JsonWebKey | CryptoKey;
+      privateKey: Jwk | WebCryptoKey;
       /** @default "RS256" */
       alg?: JwsAlgorithm;
       /** The `kid` of the public key registered with the provider. */
       kid?: string;
+      /** More JWS header members, e.g. Entra ID's certificate thumbprint `{ "x5t#S256": … }`. */
+      header?: Record<string, string>;
       /**
        * What the assertion's `aud` names. The token endpoint is what Okta and Entra ID require
        * and what Keycloak and oidc-provider accept. @default "token_endpoint"
@@ -38,7 +40,7 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${btoa(binary)}`;
 }
 
-const SIGN: Record<JwsAlgorithm, { importAs: SubtleCryptoImportKeyAlgorithm; signAs: SubtleCryptoSignAlgorithm }> = {
+const SIGN: Record<JwsAlgorithm, { importAs: ImportAlgorithm; signAs: SignAlgorithm }> = {
   RS256: { importAs: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, signAs: { name: "RSASSA-PKCS1-v1_5" } },
   PS256: { importAs: { name: "RSA-PSS", hash: "SHA-256" }, signAs: { name: "RSA-PSS", saltLength: 32 } },
   ES256: { importAs: { name: "ECDSA", namedCurve: "P-256" }, signAs: { name: "ECDSA", hash: "SHA-256" } },
@@ -48,12 +50,12 @@ const SIGN: Record<JwsAlgorithm, { importAs: SubtleCryptoImportKeyAlgorithm; sig
 const json64 = (value: unknown) => encodeBase64url(new TextEncoder().encode(JSON.stringify(value)));
 
 /** Signs a compact JWS with a private key (JWK with `d`, or a `CryptoKey` allowed to sign). */
-export async function signJws(payload: Record<string, unknown>, key: JsonWebKey | CryptoKey, alg: JwsAlgorithm, header: Record<string, unknown> = {}): Promise<string> {
+export async function signJws(payload: Record<string, unknown>, key: Jwk | WebCryptoKey, alg: JwsAlgorithm, header: Record<string, unknown> = {}): Promise<string> {
   const params = SIGN[alg];
-  const { kty, n, e, d, p, q, dp, dq, qi, crv, x, y } = key as JsonWebKey;
+  const { kty, n, e, d, p, q, dp, dq, qi, crv, x, y } = key as Jwk;
   const cryptoKey = "type" in key && "algorithm" in key
-    ? (key as CryptoKey)
-    : await crypto.subtle.importKey("jwk", Object.fromEntries(Object.entries({ kty, n, e, d, p, q, dp, dq, qi, crv, x, y }).filter(([, v]) => v !== undefined)) as unknown as JsonWebKey, params.importAs, false, ["sign"]);
+    ? (key as WebCryptoKey)
+    : await crypto.subtle.importKey("jwk", Object.fromEntries(Object.entries({ kty, n, e, d, p, q, dp, dq, qi, crv, x, y }).filter(([, v]) => v !== undefined)) as never, params.importAs, false, ["sign"]);
   const input = `${json64({ ...header, alg })}.${json64(payload)}`;
   const signature = await crypto.subtle.sign(params.signAs, cryptoKey, new TextEncoder().encode(input));
   return `${input}.${encodeBase64url(new Uint8Array(signature))}`;
@@ -86,7 +88,7 @@ export async function clientAuthentication(
         { iss: clientId, sub: clientId, aud, jti, iat: now, exp: now + 60 },
         auth.privateKey,
         auth.alg ?? "RS256",
-        auth.kid ? { kid: auth.kid, typ: "JWT" } : { typ: "JWT" },
+        { ...auth.header, ...(auth.kid ? { kid: auth.kid } : {}), typ: "JWT" },
       );
       return {
         headers: {},

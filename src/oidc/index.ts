@@ -13,7 +13,7 @@ export { oidcSignIn, type SsoGrant, type OidcSessionData } from "./routes.js";
 export type { OidcSignInOptions, OidcProviderOptions, AuthorizeParams, OidcLogEntry } from "./options.js";
 export { OidcError, OIDC_ERROR_STATUS, type OidcErrorKind } from "./errors.js";
 export { discover, checkIssuer, checkProviderUrl, tenantOf, clearDiscoveryCache, type ProviderMetadata, type TenantOptions, type DiscoveryOptions } from "./discovery.js";
-export { verifyJws, parseJws, clearJwksCache, SUPPORTED_ALGORITHMS, type JwsAlgorithm, type JwksOptions, type ParsedJws } from "./jwks.js";
+export { verifyJws, parseJws, clearJwksCache, SUPPORTED_ALGORITHMS, type JwsAlgorithm, type Jwk, type JwksOptions, type ParsedJws } from "./jwks.js";
 export { verifyIdToken, checkIdTokenClaims, type IdTokenClaims, type IdTokenExpectations } from "./id-token.js";
 export { clientAuthentication, basicAuthorization, formEncode, signJws, type ClientAuthOptions, type TokenRequestAuth } from "./client-auth.js";
 export { defaultOidcUser, userIdFor, withUserInfo, type EmailPolicy, type RoleMapping, type OidcUser } from "./claims.js";

@@ -17,6 +17,26 @@ const MAX_JWS_LENGTH = 16 * 1024;
 /** At most this many keys are kept from one set (a provider publishes a handful). */
 const MAX_KEYS = 50;
 
+/** A JSON Web Key as published (RFC 7517): the members read here, and any others. */
+export interface Jwk {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  n?: string;
+  e?: string;
+  x?: string;
+  y?: string;
+  d?: string;
+  [member: string]: unknown;
+}
+/** WebCrypto's algorithm parameters, named so that Workers and Node typings agree. */
+export type ImportAlgorithm = Parameters<typeof crypto.subtle.importKey>[2];
+export type SignAlgorithm = Parameters<typeof crypto.subtle.verify>[0];
+/** An imported WebCrypto key, as both typings name it. */
+export type WebCryptoKey = Parameters<typeof crypto.subtle.verify>[1];
+
 export interface ParsedJws {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
@@ -49,7 +69,7 @@ export function parseJws(compact: unknown): ParsedJws {
 }
 
 /** WebCrypto's names for each JWS algorithm: how to import its key and how to verify with it. */
-function webCrypto(alg: JwsAlgorithm, jwk: JsonWebKey): { importAs: SubtleCryptoImportKeyAlgorithm; verifyAs: SubtleCryptoSignAlgorithm } | null {
+function webCrypto(alg: JwsAlgorithm, jwk: Jwk): { importAs: ImportAlgorithm; verifyAs: SignAlgorithm } | null {
   switch (alg) {
     case "RS256":
       return jwk.kty === "RSA" ? { importAs: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, verifyAs: { name: "RSASSA-PKCS1-v1_5" } } : null;
@@ -63,13 +83,13 @@ function webCrypto(alg: JwsAlgorithm, jwk: JsonWebKey): { importAs: SubtleCrypto
 }
 
 /** The public members only: a JWK's `alg`, `use` or `key_ops` would make importKey refuse an otherwise fitting key. */
-function publicPart(jwk: JsonWebKey): JsonWebKey {
+function publicPart(jwk: Jwk): Jwk {
   const { kty, n, e, crv, x, y } = jwk;
-  return Object.fromEntries(Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => typeof v === "string")) as unknown as JsonWebKey;
+  return Object.fromEntries(Object.entries({ kty, n, e, crv, x, y }).filter(([, v]) => typeof v === "string")) as Jwk;
 }
 
 /** Whether a published key may verify `alg`: its declared `alg` and `use` must not say otherwise. */
-function keyFits(jwk: JsonWebKey & { kid?: unknown }, alg: JwsAlgorithm, kid: string | undefined): boolean {
+function keyFits(jwk: Jwk, alg: JwsAlgorithm, kid: string | undefined): boolean {
   if (kid !== undefined && jwk.kid !== kid) return false;
   if (jwk.alg !== undefined && jwk.alg !== alg) return false;
   if (jwk.use !== undefined && jwk.use !== "sig") return false;
@@ -77,11 +97,11 @@ function keyFits(jwk: JsonWebKey & { kid?: unknown }, alg: JwsAlgorithm, kid: st
 }
 
 interface CachedSet {
-  keys: (JsonWebKey & { kid?: string })[];
+  keys: Jwk[];
   fetchedAt: number;
 }
 const sets = new Map<string, CachedSet>();
-const imported = new Map<string, CryptoKey>();
+const imported = new Map<string, WebCryptoKey>();
 
 export interface JwksOptions {
   /** The provider's `jwks_uri` (from discovery). */
@@ -105,7 +125,7 @@ async function fetchSet(o: JwksOptions, now: number): Promise<CachedSet> {
   }
   const body = (await res.json().catch(() => null)) as { keys?: unknown } | null;
   if (!res.ok || !body || !Array.isArray(body.keys)) throw unavailable("jwks_invalid", { expected: "200 with {keys: [...]}", got: res.status });
-  const keys = body.keys.filter((k): k is JsonWebKey => typeof k === "object" && k !== null).slice(0, MAX_KEYS);
+  const keys = body.keys.filter((k): k is Jwk => typeof k === "object" && k !== null && !Array.isArray(k)).slice(0, MAX_KEYS);
   const set = { keys, fetchedAt: now };
   sets.set(o.jwksUri, set);
   return set;
@@ -134,7 +154,7 @@ export async function verifyJws(compact: unknown, o: JwksOptions): Promise<Parse
     set = await fetchSet(o, now);
     candidates = set.keys.filter((k) => keyFits(k, alg as JwsAlgorithm, kid));
   }
-  if (candidates.length === 0) throw failed("unknown_kid", { expected: set.keys.map((k) => k.kid ?? "(no kid)"), got: kid ?? "(no kid)" });
+  if (candidates.length === 0) throw failed("unknown_kid", { expected: set.keys.map((k) => (typeof k.kid === "string" ? k.kid : "(no kid)")), got: kid ?? "(no kid)" });
   // Without a kid every fitting key is tried; providers with several keys always send one.
   for (const jwk of candidates.slice(0, 5)) {
     const params = webCrypto(alg as JwsAlgorithm, jwk)!;
@@ -142,7 +162,7 @@ export async function verifyJws(compact: unknown, o: JwksOptions): Promise<Parse
     let key = imported.get(cacheKey);
     if (!key) {
       try {
-        key = await crypto.subtle.importKey("jwk", publicPart(jwk), params.importAs, false, ["verify"]);
+        key = await crypto.subtle.importKey("jwk", publicPart(jwk) as never, params.importAs, false, ["verify"]);
       } catch {
         continue;
       }

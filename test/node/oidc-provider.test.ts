@@ -10,16 +10,16 @@ import type Provider from "oidc-provider";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startStore, type StoreServer } from "@edge-session/local-store";
 // The pieces, not src/lib.ts: that also exports the Durable Object classes, which need workerd.
-import { sessionAuth } from "../../src/credentials/session-auth.ts";
+import { sessionAuth, type SessionVariables } from "../../src/credentials/session-auth.ts";
 import { errorHandler } from "../../src/http/responses.ts";
 import { createSessionLayer, type SessionLayer } from "../../src/layer.ts";
-import { clearDiscoveryCache, clearJwksCache, oidcSignIn, signJws, userIdFor, type OidcLogEntry, type OidcProviderOptions, type OidcSignInOptions } from "../../src/oidc/index.ts";
+import { clearDiscoveryCache, clearJwksCache, oidcSignIn, signJws, userIdFor, type Jwk, type OidcLogEntry, type OidcProviderOptions, type OidcSignInOptions } from "../../src/oidc/index.ts";
 import { browse, confirmLogout, Jar, listen, newProvider, nodeHandler, signingKeys, type Handler } from "./helpers/oidc-op.ts";
 
 const SECRET_BASIC = `se+cr/et=${randomBytes(12).toString("base64url")}% :`;
 const SECRET_POST = `po+st/=${randomBytes(12).toString("base64url")}`;
 const clientKey = generateKeyPairSync("ec", { namedCurve: "P-256" });
-const clientPrivateJwk = { ...clientKey.privateKey.export({ format: "jwk" }), kid: "client-es256" } as JsonWebKey;
+const clientPrivateJwk = { ...clientKey.privateKey.export({ format: "jwk" }), kid: "client-es256" } as Jwk;
 
 let store: StoreServer;
 let layer: SessionLayer;
@@ -71,7 +71,7 @@ function providers(issuer: string, extra: Partial<OidcProviderOptions> = {}): Oi
 
 /** Mounts the module as an app would; `options` and `provider` override the defaults for one test. */
 function useApp(options: Partial<OidcSignInOptions> = {}, extra: Partial<OidcProviderOptions> = {}) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: SessionVariables }>();
   app.onError(errorHandler);
   app.route("/sso", oidcSignIn({ providers: providers(op.origin, extra), sessions: layer, store: layer.store, baseUrl: `${web.origin}/sso`, development: true, postLogoutRedirectUri: `${web.origin}/signed-out`, fetch: recordingFetch, log: (e) => logs.push(e), storePrefix: `oidc-test-${randomBytes(4).toString("hex")}:`, ...options }));
   app.use("/private/*", sessionAuth(layer));
@@ -284,7 +284,7 @@ describe("attack: tampered ID token", () => {
   });
 
   it("a token signed by another key under the provider's kid is refused", async () => {
-    const attacker = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" }) as JsonWebKey;
+    const attacker = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" }) as Jwk;
     // The provider's own claims (right issuer, audience, nonce), re-signed by the attacker's key.
     tamperTokens = async (t) => {
       const [h, p] = String(t.id_token).split(".");
@@ -302,7 +302,7 @@ describe("attack: forged and flooding logout tokens", () => {
   it("made-up key ids do not make the module fetch the provider's JWKS more than once per cooldown", async () => {
     clearJwksCache();
     clearDiscoveryCache();
-    const attacker = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" }) as JsonWebKey;
+    const attacker = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" }) as Jwk;
     const now = Math.floor(Date.now() / 1000);
     for (let i = 0; i < 5; i++) {
       const token = await signJws({ iss: op.origin, aud: "rs256", iat: now, jti: `j${i}`, sub: "alice", events: { "http://schemas.openid.net/event/backchannel-logout": {} } }, attacker, "RS256", { kid: `made-up-${i}`, typ: "logout+jwt" });
