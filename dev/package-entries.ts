@@ -17,6 +17,7 @@ export const PACKAGE_ENTRIES: Record<string, string> = {
   "edge-session/client": "src/client/index.ts",
   "edge-session/react": "src/react/index.ts",
   "edge-session/rpc": "src/rpc/index.ts",
+  "edge-session/oidc": "src/oidc/index.ts",
   "edge-session/worker": "src/worker/index.ts",
   "edge-session/types": "src/types.ts",
 };

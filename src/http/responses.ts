@@ -49,7 +49,7 @@ export function storeUnavailableResponse(): Response {
 }
 
 /** A JSON error with a machine-readable code; the status is the code's own (protocol.ts). */
-export function jsonError(error: ErrorCode, extra?: Record<string, unknown>, headers?: HeadersInit): HTTPException {
+export function jsonError(error: ErrorCode, extra?: Record<string, unknown>, headers?: ConstructorParameters<typeof Headers>[0]): HTTPException {
   const status = ERROR_CODES[error];
   return new HTTPException(status, { res: Response.json({ error, ...extra }, { status, headers }) });
 }

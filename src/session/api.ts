@@ -40,6 +40,8 @@ export interface NewSessionMeta {
   userAgent?: string | null;
   /** The client IP (`CF-Connecting-IP`). */
   ip?: string | null;
+  /** Small JSON data kept with the session (`session.data`), e.g. the ID token for RP-initiated logout. */
+  data?: Record<string, unknown>;
 }
 
 export type CreateSessionResult =
@@ -94,7 +96,7 @@ export function sessionApi(core: Pick<SessionCore, "reader" | "sessions"> & Part
   const { reader, sessions, tickets } = core;
   return {
     async createSession(user, meta = {}) {
-      const created = await sessions.create({ user: checkNewSessionUser(user), userAgent: meta.userAgent, ip: meta.ip });
+      const created = await sessions.create({ user: checkNewSessionUser(user), userAgent: meta.userAgent, ip: meta.ip, ...(meta.data ? { data: meta.data } : {}) });
       if (!created.ok) return { ok: false, reason: "disabled" };
       return { ok: true, token: created.token, session: created.session, user: toUser(created.session) };
     },
