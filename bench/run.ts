@@ -30,17 +30,24 @@ import { createClient } from "redis";
 import { burst, cannon, median, request, wsUpgrades, type Sample, type WsSample } from "./load.ts";
 import { findEmptyDatabase, forgeToken, measureRedisBytes, sessionMinter, withDatabase, type RedisBytes } from "./sessions.ts";
 import { REALTIME_FULL, REALTIME_QUICK, runRealtime, type RealtimeResult } from "./realtime/scenario.ts";
+import { measureColdStart, type ColdStart } from "./cold-start.ts";
+import { measurePackageSize, type PackageSize } from "./package-size.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
-const REALTIME_ONLY = args.includes("realtime");
-const unknown = args.filter((a) => a !== "--quick" && a !== "realtime");
+/** Sections that can run alone (`npm run bench -- <section>`), merged into the existing results.json. */
+const SECTIONS = ["realtime", "package", "coldstart"] as const;
+const ONLY = args.filter((a): a is (typeof SECTIONS)[number] => (SECTIONS as readonly string[]).includes(a));
+const REALTIME_ONLY = ONLY.includes("realtime");
+const unknown = args.filter((a) => a !== "--quick" && !(SECTIONS as readonly string[]).includes(a));
 if (unknown.length) {
-  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (only realtime and --quick)`);
+  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (sections: ${SECTIONS.join(", ")}; and --quick)`);
   process.exit(2);
 }
+/** Cold-start samples per worker (fresh workerd each). */
+const COLD_START_SAMPLES = QUICK ? 3 : 10;
 
 const SETTINGS = QUICK
   ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, pairedCycles: 3, pairedWindowS: 0.5, pairedLeadInS: 0.1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
@@ -637,6 +644,10 @@ async function main() {
   // Real time (issue 11): its own pair of entry workers on the same store.
   const realtime = await realtimeSection({ url: store.url, token: store.token }, store, sessionKeys, base.PASSWORD_PEPPER!, `${prefix}rt:`);
 
+  // The package as a consumer bundles it, and a cold isolate's first request (issue 20).
+  const packageSize = await packageSection();
+  const coldStart = await coldStartSection(bundle.scriptPath, jwtScript, { ...base, ENVIRONMENT: "production", REQUEST_LOG: "on" }, jwtSecret);
+
   // ---------------------------------------------------------------------------------------------
   // Results.
   const s = summary;
@@ -713,6 +724,8 @@ async function main() {
     bundleGzipBytes: bundle.gzipBytes,
     latency25ms,
     realtime,
+    package: packageSize,
+    coldStart,
     runtimeMessages,
     notes,
     targets: [] as Target[],
@@ -749,6 +762,8 @@ type Results = {
   bundleGzipBytes: number;
   latency25ms: { helloP50: number; hitP50: number; missP50: number; injectedMs: number };
   realtime?: RealtimeResult;
+  package?: PackageSize;
+  coldStart?: ColdStartResult;
 };
 
 const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(d));
@@ -787,6 +802,8 @@ function checkTargets(r: Results): Target[] {
   atMost("Redis ≤ 300 bytes per session", r.redisBytesPerSession, 300, " B", 0, r.redisBytes.reason);
   atMost("bundle ≤ 60 KiB gzipped", r.bundleGzipBytes, BUNDLE_LIMIT, " B", 0);
   if (r.realtime) out.push(...realtimeTargets(r.realtime));
+  if (r.package) out.push(...packageTargets(r.package));
+  if (r.coldStart) out.push(...r.coldStart.targets);
   // Not one of issue 5's targets, but every figure above assumes it: the worker answered as expected.
   const failing = Object.entries(r.scenarios).filter(([name, sc]) => !name.startsWith("hono-") && name !== "express-session" && sc.unexpected > 0);
   out.push({
@@ -914,6 +931,88 @@ function realtimeLine(rt: RealtimeResult): string {
   return `Realtime (${rt.sockets} sockets, ${rt.users} users, ${rt.revocations} logouts at the other worker): close p50 ${fmt(rt.revocationCloseP50Ms)} ms / p99 ${fmt(rt.revocationCloseP99Ms)} ms after the response (${fmt(rt.revocationCloseFromRequestP50Ms)} / ${fmt(rt.revocationCloseFromRequestP99Ms)} ms after the request), ${rt.revocationMissed} missed · ${fmt(rt.upgradesPerSecond, 0)} upgrades/s (p50 ${fmt(rt.upgradeP50Ms)} ms), ${fmt(rt.storeCommandsPerUpgrade)} store commands/upgrade · ${fmt(rt.idleSocketTimers, 3)} timers per idle socket`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The package and cold start (issue 20).
+
+type ColdStartResult = ColdStart & { firstRequestOverHonoJwt: number; targets: Target[] };
+
+async function packageSection(): Promise<PackageSize & { targets: Target[] }> {
+  log("package: npm pack, three consumer workers bundled with esbuild from the tarball");
+  const p = await measurePackageSize(ROOT, TMP);
+  log(`package: minimal consumer ${p.minimalGzipBytes} B gzipped (${p.minimalOverBareGzipBytes} B over a bare Hono app), with the RPC entry ${p.withRpcGzipBytes} B`);
+  return { ...p, targets: packageTargets(p) };
+}
+
+function packageTargets(p: PackageSize): Target[] {
+  // Stated, not a pass/fail threshold of the issue: recorded so a regression shows.
+  return [
+    { target: "package: minimal consumer (createSessionLayer + sessionAuth) over a bare Hono app, gzipped", pass: true, value: `${p.minimalOverBareGzipBytes} B`, limit: "stated", margin: `@upstash/redis ≈ ${p.minimalByPackage["@upstash/redis"] ?? 0} B of the consumer` },
+    { target: "package: minimal consumer + the RPC entrypoint, gzipped total", pass: true, value: `${p.withRpcGzipBytes} B`, limit: "stated", margin: `+${p.withRpcGzipBytes - p.minimalGzipBytes} B for the RPC entry` },
+  ];
+}
+
+async function coldStartSection(ourScript: string, jwtScript: string, bindings: Record<string, string>, jwtSecret: string): Promise<ColdStartResult> {
+  log(`cold start: ${COLD_START_SAMPLES} fresh workerd processes per worker, interleaved`);
+  const c = await measureColdStart(
+    [
+      {
+        name: "edge-session",
+        scriptPath: ourScript,
+        bindings,
+        durableObjects: { ROOMS: { className: "RealtimeRoom", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } },
+      },
+      { name: "hono-jwt", scriptPath: jwtScript, bindings: { JWT_SECRET: jwtSecret } },
+    ],
+    COLD_START_SAMPLES,
+    COMPATIBILITY_DATE,
+    log,
+  );
+  const ratio = Math.round((c.firstRequestMs["edge-session"]! / c.firstRequestMs["hono-jwt"]!) * 1000) / 1000;
+  const enough = c.samples >= 8;
+  const targets: Target[] = [
+    {
+      target: "coldStart: first GET /api/hello of a fresh workerd ÷ hono/jwt's ≤ 1.3 (≥ 8 samples each, interleaved)",
+      pass: enough && ratio <= 1.3,
+      value: fmt(ratio, 3),
+      limit: "1.3",
+      margin: enough ? `${fmt(c.firstRequestMs["edge-session"]!, 1)} vs ${fmt(c.firstRequestMs["hono-jwt"]!, 1)} ms (medians)` : `only ${c.samples} samples (quick run)`,
+    },
+  ];
+  return { ...c, firstRequestOverHonoJwt: ratio, targets };
+}
+
+/** `npm run bench -- package` / `coldstart`: those sections alone, merged into the existing results.json. */
+async function sectionsOnly() {
+  mkdirSync(TMP, { recursive: true });
+  const out: Record<string, unknown> = {};
+  if (ONLY.includes("package")) out.package = await packageSection();
+  if (ONLY.includes("coldstart")) {
+    const store = await startStoreProc(process.env.REDIS_URL || undefined);
+    const [bundle, jwtScript] = await Promise.all([bundleWorker(), bundlePeer("jwt-worker")]);
+    const bindings = {
+      ENVIRONMENT: "production",
+      UPSTASH_REDIS_REST_URL: store.url,
+      UPSTASH_REDIS_REST_TOKEN: store.token,
+      SESSION_KEYS: `k1:${randomBytes(32).toString("base64url")}`,
+      PASSWORD_PEPPER: randomBytes(32).toString("base64url"),
+    };
+    out.coldStart = await coldStartSection(bundle.scriptPath, jwtScript, bindings, randomBytes(32).toString("base64url"));
+  }
+  const outPath = path.join(ROOT, "bench", "results.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>;
+  } catch {
+    // No earlier results: these sections alone.
+  }
+  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench -- ${args.join(" ")}` : `tsx bench/run.ts ${args.join(" ")}`;
+  const stamped = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { ...(v as object), date: new Date().toISOString(), command, mode: QUICK ? "quick" : "full" }]));
+  writeFileSync(`${outPath}.tmp`, `${JSON.stringify({ ...previous, ...stamped }, null, 2)}\n`);
+  renameSync(`${outPath}.tmp`, outPath);
+  for (const v of Object.values(out)) for (const t of (v as { targets: Target[] }).targets) console.log(`| ${t.target} | ${t.pass ? "PASS" : "MISS"} | ${t.value} | ${t.limit} | ${t.margin} |`);
+  log(`wrote ${Object.keys(out).join(", ")} into ${path.relative(ROOT, outPath)}`);
+}
+
 /** `npm run bench -- realtime`: this section alone, written into the existing results.json. */
 async function realtimeOnly() {
   mkdirSync(TMP, { recursive: true });
@@ -942,7 +1041,7 @@ async function realtimeOnly() {
 }
 
 try {
-  await (REALTIME_ONLY ? realtimeOnly() : main());
+  await (REALTIME_ONLY ? realtimeOnly() : ONLY.length ? sectionsOnly() : main());
   await cleanup();
   process.exit(0);
 } catch (error) {
