@@ -924,11 +924,33 @@ function realtimeTargets(rt: RealtimeResult): Target[] {
     },
     { target: "realtime: timers per idle socket = 0", pass: rt.idleSocketTimers === 0, value: fmt(rt.idleSocketTimers, 3), limit: "0", margin: rt.idleSocketTimers === 0 ? "—" : "timers pending while idle" },
   ];
+  // Issue 21: a client that never sends a frame must see its socket end as fast as one that does.
+  for (const [kind, label] of [["silent", "clients that never send a frame"], ["pinging", "clients that sent one ping"]] as const) {
+    const f = rt.revocationCloseByClient?.[kind];
+    if (!f) continue;
+    out.push({
+      target: `realtime: connection end p99 ≤ 100 ms after a revocation, ${label}`,
+      pass: enough && f.closeFrameMissed === 0 && f.connectionEndMissed === 0 && f.connectionEndP99Ms <= 100,
+      value: `${fmt(f.connectionEndP99Ms)} ms`,
+      limit: "≤ 100 ms",
+      margin: !enough
+        ? `only ${rt.sockets} sockets of ${rt.users} users (quick run)`
+        : f.connectionEndMissed
+          ? `${f.connectionEndMissed} of ${f.sockets} still open after the wait`
+          : `${signed(100 - f.connectionEndP99Ms)} ms headroom`,
+    });
+  }
   return out;
 }
 
 function realtimeLine(rt: RealtimeResult): string {
-  return `Realtime (${rt.sockets} sockets, ${rt.users} users, ${rt.revocations} logouts at the other worker): close p50 ${fmt(rt.revocationCloseP50Ms)} ms / p99 ${fmt(rt.revocationCloseP99Ms)} ms after the response (${fmt(rt.revocationCloseFromRequestP50Ms)} / ${fmt(rt.revocationCloseFromRequestP99Ms)} ms after the request), ${rt.revocationMissed} missed · ${fmt(rt.upgradesPerSecond, 0)} upgrades/s (p50 ${fmt(rt.upgradeP50Ms)} ms), ${fmt(rt.storeCommandsPerUpgrade)} store commands/upgrade · ${fmt(rt.idleSocketTimers, 3)} timers per idle socket`;
+  return `Realtime (${rt.sockets} sockets, ${rt.users} users, ${rt.revocations} logouts at the other worker): close p50 ${fmt(rt.revocationCloseP50Ms)} ms / p99 ${fmt(rt.revocationCloseP99Ms)} ms after the response (${fmt(rt.revocationCloseFromRequestP50Ms)} / ${fmt(rt.revocationCloseFromRequestP99Ms)} ms after the request), ${rt.revocationMissed} missed${byClientLine(rt)} · ${fmt(rt.upgradesPerSecond, 0)} upgrades/s (p50 ${fmt(rt.upgradeP50Ms)} ms), ${fmt(rt.storeCommandsPerUpgrade)} store commands/upgrade · ${fmt(rt.idleSocketTimers, 3)} timers per idle socket`;
+}
+
+function byClientLine(rt: RealtimeResult): string {
+  const by = rt.revocationCloseByClient;
+  if (!by) return "";
+  return ` · connection end p99: silent clients ${fmt(by.silent.connectionEndP99Ms)} ms (${by.silent.connectionEndMissed} still open), pinging ${fmt(by.pinging.connectionEndP99Ms)} ms`;
 }
 
 // ---------------------------------------------------------------------------------------------

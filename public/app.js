@@ -297,7 +297,8 @@ async function connect() {
   socket = ws;
   ws.addEventListener("open", () => {
     // One keep-alive at once: answered by the runtime without waking the room. A socket that has
-    // sent a frame also sees a server-side close end its connection at once (docs/REALTIME.md).
+    // sent a frame also sees a server-side close end its connection at once; without it, local
+    // workerd keeps the connection until the room is evicted (docs/SILENT-CLIENTS.md).
     ws.send("ping");
     setSocketState("open", ws.protocol ? `open (subprotocol “${ws.protocol}”)` : "open (session cookie)");
     log(ws.protocol ? "WebSocket open; the ticket travelled as a subprotocol, not in the URL." : "WebSocket open, authenticated by the session cookie (the worker checked Origin); nothing in the URL.", "ok");

@@ -64,10 +64,10 @@ export interface Socket {
    */
   closeFrame: Promise<{ code: number; reason: string; at: number }>;
   /**
-   * Resolves at the `ws` close event, after the TCP connection ended. Locally, workerd leaves
-   * the TCP connection of a hibernatable socket open after a close initiated outside that
-   * socket's own events if the socket never received a message (see docs/REALTIME.md), and
-   * `ws` then waits its 30 s close timeout: the close frame is the honest signal.
+   * Resolves at the `ws` close event, after the TCP connection ended: when an application
+   * listening with `ws` learns the socket is gone. Locally, workerd keeps the connection of a
+   * socket that never sent a frame open after the object closed it, until the object is
+   * evicted (docs/REALTIME.md, "silent clients"): measure both.
    */
   closed: Promise<{ code: number; reason: string; at: number }>;
 }
@@ -81,7 +81,9 @@ export function openSocket(base: string, ticket: string, room = "lobby", timeout
   let firstResolve: (m: any) => void;
   const hello = new Promise<any>((r) => (firstResolve = r));
   ws.on("message", (data) => {
-    const m = JSON.parse(data.toString());
+    const text = data.toString();
+    // "pong" (the runtime's answer to a "ping") is the one frame that is not JSON.
+    const m = text === "pong" ? { type: "pong" } : JSON.parse(text);
     if (!messages.length) firstResolve(m);
     messages.push(m);
   });
@@ -110,6 +112,22 @@ export function openSocket(base: string, ticket: string, room = "lobby", timeout
       clearTimeout(timer);
       reject(e);
     });
+  });
+}
+
+/** Sends the reserved "ping" (answered "pong" by the runtime, the object not woken) and waits for the answer. */
+export function pingOnce(sock: Socket, timeoutMs = 5000): Promise<void> {
+  const seen = sock.messages.length;
+  sock.ws.send("ping");
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no pong within ${timeoutMs} ms`)), timeoutMs);
+    const check = () => {
+      if (!sock.messages.slice(seen).some((m) => m.type === "pong")) return;
+      clearTimeout(timer);
+      sock.ws.off("message", check);
+      resolve();
+    };
+    sock.ws.on("message", check);
   });
 }
 

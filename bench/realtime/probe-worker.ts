@@ -16,7 +16,13 @@ const pending = new Set<unknown>();
 
 // Wrapping (not calling) timers at module scope: every later setTimeout/setInterval in this
 // isolate, by the worker or by its objects, is counted, and tracked until it fires or is cleared.
-const real = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval };
+// Bound to globalThis: workerd throws "Illegal invocation" when a timer function is called with another `this`.
+const real = {
+  setTimeout: globalThis.setTimeout.bind(globalThis),
+  setInterval: globalThis.setInterval.bind(globalThis),
+  clearTimeout: globalThis.clearTimeout.bind(globalThis),
+  clearInterval: globalThis.clearInterval.bind(globalThis),
+};
 globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
   counts.timerCalls++;
   const id: unknown = real.setTimeout(() => {

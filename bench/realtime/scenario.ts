@@ -10,10 +10,17 @@
  *   during an idle window (the probe wraps setTimeout/setInterval; see probe-worker.ts).
  * - revocationClose: one logout at a time at edge-b; for every socket of that session, the time
  *   from the logout's response (and from its request) to the close frame at the client.
+ * - revocationCloseByClient: the same closes split by kind of client (every other socket sends
+ *   one "ping" after the hello, the rest never send a frame), with the end of the connection
+ *   too (close-figures.ts).
  */
 import { performance } from "node:perf_hooks";
 import { startRealtimeCluster } from "./cluster.ts";
-import { api, APP_ORIGIN, loginUser, openSocket, PASSWORD, registerUser, ticketFor, type Socket } from "./client.ts";
+import { api, APP_ORIGIN, loginUser, openSocket, PASSWORD, pingOnce, registerUser, ticketFor, type Socket } from "./client.ts";
+import { closeFiguresByKind, kindOf, pct, type ClientKind, type CloseFigures, type CloseSample } from "./close-figures.ts";
+
+/** How long after the last logout the connection ends are awaited (locally a silent client's takes 8–15 s). */
+const CONNECTION_END_WAIT_MS = 20_000;
 
 export interface RealtimeSettings {
   users: number;
@@ -40,6 +47,8 @@ export interface RealtimeResult {
   revocationCloseFromRequestP99Ms: number;
   /** Closes that did not arrive within 5 s (each counted, never dropped from the figures silently). */
   revocationMissed: number;
+  /** Silent clients (never send a frame) and pinging ones (one "ping" after the hello), apart. */
+  revocationCloseByClient: Record<ClientKind, CloseFigures>;
   upgradesPerSecond: number;
   upgradeP50Ms: number;
   upgradeP99Ms: number;
@@ -65,7 +74,6 @@ export interface RealtimeOptions {
   output?: (worker: string, stream: NodeJS.ReadableStream) => void;
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
 const r3 = (n: number) => Number(n.toFixed(3));
 
 export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
@@ -90,6 +98,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     },
   });
   const open: Socket[] = [];
+  const kinds = new Map<Socket, ClientKind>();
   try {
     // Warm both entry workers and the objects (a cold start can exceed the store budget once).
     for (const base of [cluster.a, cluster.b]) {
@@ -112,7 +121,9 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     }
 
     // Upgrades: every socket through edge-a, `concurrency` at a time, ticket + upgrade + hello.
-    const jobs = sessions.flatMap((sess, i) => Array.from({ length: s.socketsPerSession }, (_, j) => ({ sess, room: `bench-room-${(i * s.socketsPerSession + j) % s.rooms}` })));
+    const jobs = sessions.flatMap((sess, i) =>
+      Array.from({ length: s.socketsPerSession }, (_, j) => ({ sess, room: `bench-room-${(i * s.socketsPerSession + j) % s.rooms}`, kind: kindOf(i * s.socketsPerSession + j) })),
+    );
     const latencies: number[] = [];
     await o.resetStoreStats();
     const t0 = performance.now();
@@ -125,6 +136,8 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
           const sock = await openSocket(cluster.a, await ticketFor(cluster.a, job.sess.token), job.room);
           await sock.hello;
           latencies.push(performance.now() - started);
+          if (job.kind === "pinging") await pingOnce(sock);
+          kinds.set(sock, job.kind);
           job.sess.sockets.push(sock);
           open.push(sock);
         }
@@ -148,11 +161,21 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
     const fromResponse: number[] = [];
     const fromRequest: number[] = [];
     let missed = 0;
+    const samples: Promise<CloseSample>[] = [];
+    // Resolved once, CONNECTION_END_WAIT_MS after the last logout.
+    let endOfWait = () => {};
+    const deadline = new Promise<null>((res) => (endOfWait = () => res(null)));
     for (const sess of sessions) {
       const started = performance.now();
       const r = await api(cluster.b, "/auth/logout", { method: "POST", token: sess.token });
       if (r.status !== 204) throw new Error(`logout at edge-b answered ${r.status}: ${r.text}`);
       const closes = await Promise.all(sess.sockets.map((sock) => Promise.race([sock.closeFrame, new Promise<null>((res) => setTimeout(() => res(null), 5000))])));
+      sess.sockets.forEach((sock, i) => {
+        const frame = closes[i];
+        const frameMs = frame && frame.code === 4401 ? frame.at - r.at : null;
+        // Awaited after the last logout: a connection that lingers does not slow the loop down.
+        samples.push(Promise.race([sock.closed, deadline]).then((c) => ({ kind: kinds.get(sock)!, frameMs, connectionEndMs: c ? c.at - r.at : null })));
+      });
       for (const c of closes) {
         if (!c || c.code !== 4401) {
           missed++;
@@ -162,6 +185,14 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
         fromRequest.push(c.at - started);
       }
     }
+    const endWait = setTimeout(endOfWait, CONNECTION_END_WAIT_MS);
+    const byClient = closeFiguresByKind(await Promise.all(samples));
+    clearTimeout(endWait);
+    o.log(
+      `realtime: by client: ${Object.entries(byClient)
+        .map(([kind, f]) => `${kind} ${f.sockets} sockets, close frame p99 ${f.closeFrameP99Ms} ms, connection end p50 ${f.connectionEndP50Ms} / p99 ${f.connectionEndP99Ms} ms (${f.connectionEndMissed} still open after ${CONNECTION_END_WAIT_MS / 1000} s)`)
+        .join("; ")}`,
+    );
     const pa = await cluster.probe(cluster.a);
     fromResponse.sort((a, b) => a - b);
     fromRequest.sort((a, b) => a - b);
@@ -178,6 +209,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
       revocationCloseFromRequestP50Ms: r3(pct(fromRequest, 50)),
       revocationCloseFromRequestP99Ms: r3(pct(fromRequest, 99)),
       revocationMissed: missed,
+      revocationCloseByClient: byClient,
       upgradesPerSecond: r3(open.length / upgradeSeconds),
       upgradeP50Ms: r3(pct(latencies, 50)),
       upgradeP99Ms: r3(pct(latencies, 99)),
@@ -189,7 +221,7 @@ export async function runRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
       objectRequests: { admissions: pa.admit, roomRequests: pa.roomFetch, pushes: pa.roomPush, sessionsEnded: pa.sessionsEnded },
       settings: s,
       method:
-        "two entry workers sharing one Durable Object namespace in one Miniflare (bench/realtime/cluster.ts); sockets opened at edge-a (ticket + upgrade + hello, ws peers), revocations (POST /auth/logout) at edge-b one at a time; close measured at the client's close frame; timers counted by a probe build wrapping setTimeout/setInterval in both isolates",
+        "two entry workers sharing one Durable Object namespace in one Miniflare (bench/realtime/cluster.ts); sockets opened at edge-a (ticket + upgrade + hello, ws peers), revocations (POST /auth/logout) at edge-b one at a time; close measured at the client's close frame (revocationCloseByClient: also at the end of the connection, silent and pinging clients apart); timers counted by a probe build wrapping setTimeout/setInterval in both isolates",
     };
   } finally {
     for (const sock of open) sock.ws.terminate();

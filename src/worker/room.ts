@@ -33,10 +33,10 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // "ping" → "pong" without waking the object: keep-alives cost nothing. It also works around a
-    // local workerd behaviour (docs/REALTIME.md): a socket that never sent a frame keeps its TCP
-    // connection open after a close made from an RPC or alarm, and browsers report the close
-    // only after their own timeout (about 2 s in Chromium); the demo client pings once on open.
+    // "ping" → "pong" without waking the object: keep-alives cost nothing. A client that sent one
+    // is also spared a local workerd bug (docs/SILENT-CLIENTS.md): a socket that never sent a
+    // frame keeps its connection after a close made from an RPC or alarm until the object is
+    // evicted; the demo client pings once on open.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
