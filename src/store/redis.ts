@@ -73,7 +73,12 @@ export interface UpstashStoreOptions {
 
 export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.storeTimeoutMs;
-  const redis = new Redis({
+  // Made at the first command: a request that never reaches the store (a cache hit, a forged
+  // token, /api/hello) never pays for the client's construction, the largest single piece of a
+  // cold isolate's set-up (bench/profile-cold.ts).
+  let client: Redis | undefined;
+  const redis = () =>
+    (client ??= new Redis({
     url: options.url,
     token: options.token,
     // Short, deliberate retries: the client's default (5, up to 2.7 s apart) would hold a
@@ -87,7 +92,7 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
     // One command per HTTP request, so store budgets are exact and ordering is what we wrote.
     enableAutoPipelining: false,
     enableTelemetry: false,
-  });
+  }));
   const shas = new Map<StoreScript, ReturnType<Redis["createScript"]>>();
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
     try {
@@ -97,20 +102,22 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
     }
   };
   return {
-    redis,
-    get: (key) => guard(() => redis.get<string>(key)),
+    get redis() {
+      return redis();
+    },
+    get: (key) => guard(() => redis().get<string>(key)),
     async set(key, value, o = {}) {
       return guard(async () => {
         const opts = { ...(o.px !== undefined ? { px: Math.max(1, Math.ceil(o.px)) } : {}), ...(o.nx ? { nx: true } : o.xx ? { xx: true } : {}) };
-        const reply = await redis.set(key, value, opts as never);
+        const reply = await redis().set(key, value, opts as never);
         return reply === "OK";
       });
     },
-    getdel: (key) => guard(() => redis.getdel<string>(key)),
+    getdel: (key) => guard(() => redis().getdel<string>(key)),
     hgetall: (key) =>
       guard(async () => {
         // Without automatic deserialisation the client hands back Redis's flat [field, value, …].
-        const reply = (await redis.hgetall(key)) as unknown;
+        const reply = (await redis().hgetall(key)) as unknown;
         if (!reply) return null;
         if (!Array.isArray(reply)) return reply as Record<string, string>;
         if (reply.length === 0) return null;
@@ -120,9 +127,9 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
       }),
     run<T>(script: StoreScript, keys: string[], args: (string | number)[]) {
       let s = shas.get(script);
-      if (!s) shas.set(script, (s = redis.createScript(script.source)));
+      if (!s) shas.set(script, (s = redis().createScript(script.source)));
       return guard(() => s!.exec(keys, args.map(String)) as Promise<T>);
     },
-    ping: () => guard(async () => void (await redis.ping())),
+    ping: () => guard(async () => void (await redis().ping())),
   };
 }
