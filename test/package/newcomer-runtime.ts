@@ -72,7 +72,12 @@ export interface Answer {
   text: string;
 }
 
-export async function startNewcomer(project: FreshProject): Promise<Newcomer> {
+export interface NewcomerOptions {
+  /** A folder of static files the `app` worker serves (Workers Static Assets), e.g. a front end. @default none */
+  assets?: string;
+}
+
+export async function startNewcomer(project: FreshProject, options: NewcomerOptions = {}): Promise<Newcomer> {
   copySources(project);
   const store = await startStore({ port: 0, redisUrl: process.env.REDIS_URL || undefined });
   const keys = `k1:${randomBytes(32).toString("base64url")}`;
@@ -91,6 +96,7 @@ export async function startNewcomer(project: FreshProject): Promise<Newcomer> {
         ...worker("app", app!),
         bindings: { ...appBindings, SESSION_KEYS: keys },
         durableObjects: { ROOM: { className: "Room", useSQLite: true }, USER_SOCKETS: { className: "UserSockets", useSQLite: true } },
+        ...(options.assets ? { assets: { directory: options.assets, routerConfig: { has_user_worker: true } } } : {}),
       },
       { ...worker("app-without-keys", app!), bindings: appBindings },
       { ...worker("caller", caller!), serviceBindings: { SESSIONS: { name: "app", entrypoint: "SessionVerifier" } } },
