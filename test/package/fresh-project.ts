@@ -107,8 +107,8 @@ export function packed(): Packed {
 }
 
 /**
- * The fresh project for one hono version: the tarball, that hono, React, arctic, Workers types
- * and both TypeScript majors, installed once per run. Sources are copied in by the callers.
+ * The fresh project for one hono version: the tarball, that hono, React, arctic, `ws`, Workers
+ * and Node types and both TypeScript majors, installed once per run. Sources are copied in by the callers.
  */
 export function freshProject(hono: string): FreshProject {
   if (!/^\d+\.\d+\.\d+$/.test(hono)) throw new Error(`hono version must be exact: ${hono}`);
@@ -123,9 +123,11 @@ export function freshProject(hono: string): FreshProject {
       name: "edge-session-newcomer",
       private: true,
       type: "module",
-      dependencies: { "edge-session": `file:${tarball}`, hono, react: dev("react"), "react-dom": dev("react-dom"), arctic: dev("arctic") },
+      dependencies: { "edge-session": `file:${tarball}`, hono, react: dev("react"), "react-dom": dev("react-dom"), arctic: dev("arctic"), ws: dev("ws") },
       devDependencies: {
         "@cloudflare/workers-types": dev("@cloudflare/workers-types"),
+        "@types/node": dev("@types/node"),
+        "@types/ws": dev("@types/ws"),
         "@types/react": dev("@types/react"),
         "@types/react-dom": dev("@types/react-dom"),
         typescript5: `npm:typescript@${TYPESCRIPT[5]}`,
