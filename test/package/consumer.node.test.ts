@@ -8,7 +8,7 @@
  *
  * Installing needs the npm registry (or its cache).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DOM_OPTIONS, freshProject, HONO_LOWEST, HONO_VERSIONS, packed, pkg, TYPESCRIPT, WORKER_OPTIONS, writeTsconfig, type FreshProject, type TsMajor } from "./fresh-project.ts";
@@ -49,6 +49,8 @@ describe.each(HONO_VERSIONS)("a fresh project with hono %s", (hono) => {
     expect(version("hono")).toBe(hono);
     expect(existsSync(join(project.dir, "node_modules/edge-session/node_modules/hono"))).toBe(false);
     for (const ts of TS_MAJORS) expect(version(`typescript${ts}`)).toBe(TYPESCRIPT[ts]);
+    // TypeScript 7's `tsc` runs the native compiler of its platform package.
+    expect(readdirSync(join(project.dir, "node_modules/@typescript")).filter((d) => d.startsWith("typescript-"))).toHaveLength(1);
   });
 
   it.each(TS_MAJORS)("TypeScript %i: a worker project (Workers types) — the README's examples, the newcomer's worker and room", (ts) => {

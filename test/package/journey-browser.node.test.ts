@@ -36,7 +36,7 @@ describe.skipIf(chromiumMissing)(`the newcomer's page in Chromium (hono ${HONO_N
 
   /** Calls `window.newcomer[name](...args)` in the page. */
   const inPage = <T>(name: string, ...args: unknown[]): Promise<T> =>
-    page.evaluate(([fn, a]) => ((window as unknown as { newcomer: Record<string, Call> }).newcomer[fn as string]!(...(a as unknown[])) as Promise<T>), [name, args] as const) as Promise<T>;
+    page.evaluate(([fn, a]) => ((globalThis as unknown as { newcomer: Record<string, Call> }).newcomer[fn as string]!(...(a as unknown[])) as Promise<T>), [name, args] as const) as Promise<T>;
   const status = () => page.locator("#status").textContent();
 
   beforeAll(async () => {
@@ -86,7 +86,7 @@ describe.skipIf(chromiumMissing)(`the newcomer's page in Chromium (hono ${HONO_N
     const after = await n.call("app", "/me", { token });
     expect(after.status).toBe(401);
     expect(after.body.reason).toBe("revoked");
-    expect(await page.evaluate(() => (window as unknown as { newcomer: { roomClosed(): Promise<unknown> } }).newcomer.roomClosed())).toEqual({ code: 4401, reason: "session_ended" });
+    expect(await page.evaluate(() => (globalThis as unknown as { newcomer: { roomClosed(): Promise<unknown> } }).newcomer.roomClosed())).toEqual({ code: 4401, reason: "session_ended" });
   });
 
   it("logout() without the team's paths throws on the 404 and keeps the token: the session is still live", async () => {

@@ -92,7 +92,7 @@ describe.each(HONO_VERSIONS)("the newcomer's worker with hono %s", (hono) => {
 
     it("an unsafe method with the cookie needs both CSRF proofs: the Origin and X-CSRF-Protection", async () => {
       const Cookie = `__Host-session=${cookieOf((await signIn(n, email("csrf"), "cookie")).headers.get("Set-Cookie"))}`;
-      const tries = [
+      const tries: { headers: Record<string, string>; status: number }[] = [
         { headers: { Cookie }, status: 403 },
         { headers: { Cookie, Origin: n.base }, status: 403 },
         { headers: { Cookie, "X-CSRF-Protection": "1" }, status: 403 },
