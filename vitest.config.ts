@@ -80,6 +80,8 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
+          // Removes the fresh projects the consumer tests installed (test/package/fresh-project.ts).
+          globalSetup: ["./test/package/fresh-project-cleanup.ts"],
           include: ["test/**/*.node.test.ts", "test/**/*.e2e.test.ts", "dev/store/test/node/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
