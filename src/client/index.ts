@@ -18,7 +18,7 @@
  * token, forgets it on 401 and throws `StoreUnavailableError` on 503 like `session.fetch` does:
  *
  *   import { hc } from "hono/client";
- *   import type { AppType } from "edge-session/app-type"; // no Workers types: fine in a DOM-only project
+ *   import type { AppType } from "edge-session/types"; // no Workers types: fine in a DOM-only project
  *   const api = hc<AppType>(baseUrl, { fetch: session.fetch });
  *   const res = await api.api.me.$get(); // res.json() is typed as { user: … }; request bodies are typed too
  *

@@ -30,7 +30,7 @@ export type KeyRingParse =
 /** Parses `SESSION_KEYS` and names every problem at once (never echoes key material). */
 export function parseKeyRing(value: string | undefined): KeyRingParse {
   const problems: string[] = [];
-  if (!value || !value.trim()) return { ok: false, problems: ["SESSION_KEYS is missing (expected kid:key[,kid:key…]; run `npm run keys:generate`)"] };
+  if (!value || !value.trim()) return { ok: false, problems: ["SESSION_KEYS is missing (expected kid:key[,kid:key…], each key 32 random bytes in base64url: `generateKeyEntry('k1')` from edge-session makes one)"] };
   const entries: { kid: string; key: Uint8Array }[] = [];
   const seen = new Set<string>();
   value.split(",").forEach((raw, i) => {
