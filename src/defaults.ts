@@ -26,6 +26,8 @@ export const DEFAULTS = {
   storePrefix: "es:",
   /** SESSION_COOKIE_SAMESITE: the `__Host-session` cookie's SameSite (`strict` also blocks arriving signed in from a link). */
   sessionCookieSameSite: "lax",
+  /** COOKIE_TRUSTED_ORIGINS: pages besides the worker's own that the session cookie serves (CSRF check and sockets). */
+  cookieTrustedOrigins: "",
   /** SIGNUP outside development. */
   signup: "closed",
   /** WS_QUERY_SESSION_TOKEN: a session token (not a ticket) in `?token=` is refused. */

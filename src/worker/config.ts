@@ -26,6 +26,7 @@ export interface Env {
   SESSION_CACHE_TTL?: string;
   CORS_ORIGINS?: string;
   SESSION_COOKIE_SAMESITE?: string;
+  COOKIE_TRUSTED_ORIGINS?: string;
   WS_ALLOWED_ORIGINS?: string;
   WS_QUERY_SESSION_TOKEN?: string;
   WS_RECHECK_INTERVAL?: string;
@@ -75,8 +76,12 @@ export interface Config {
   policy: SessionPolicy;
   cacheTtlMs: number;
   corsOrigins: string[];
-  /** The `__Host-session` cookie transport (login with `"transport": "cookie"`). */
-  cookie: { sameSite: SameSite };
+  /**
+   * The `__Host-session` cookie transport (login with `"transport": "cookie"`). `trustedOrigins`:
+   * pages besides the worker's own whose cookie requests pass the CSRF check and whose cookie
+   * opens sockets (COOKIE_TRUSTED_ORIGINS; never taken from CORS_ORIGINS).
+   */
+  cookie: { sameSite: SameSite; trustedOrigins: string[] };
   ws: {
     allowedOrigins: string[];
     querySessionToken: boolean;
@@ -189,6 +194,9 @@ export function loadConfig(env: Env): ConfigResult {
   const touchIntervalMs = env.SESSION_TOUCH_INTERVAL ? duration("SESSION_TOUCH_INTERVAL", "3 m") : defaultTouchInterval(idleTimeoutMs);
 
   const corsOrigins = list(env.CORS_ORIGINS);
+  const cookieTrusted = list(env.COOKIE_TRUSTED_ORIGINS ?? DEFAULTS.cookieTrustedOrigins);
+  const badTrusted = cookieTrusted.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+  if (badTrusted.length) problems.push(`COOKIE_TRUSTED_ORIGINS entries must be origins like https://app.example (got ${badTrusted.map((o) => `"${o}"`).join(", ")})`);
   const badOrigin = [...corsOrigins, ...list(env.WS_ALLOWED_ORIGINS)].filter((o) => o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o));
   if (badOrigin.length) problems.push(`CORS_ORIGINS / WS_ALLOWED_ORIGINS entries must be origins like https://app.example (got ${badOrigin.map((o) => `"${o}"`).join(", ")})`);
   if (corsOrigins.includes("*")) problems.push("CORS_ORIGINS may not be * (list the SPA origins)");
@@ -239,7 +247,7 @@ export function loadConfig(env: Env): ConfigResult {
     },
     cacheTtlMs: duration("SESSION_CACHE_TTL", DEFAULTS.cacheTtl),
     corsOrigins,
-    cookie: { sameSite: sameSite === "strict" ? "Strict" : "Lax" },
+    cookie: { sameSite: sameSite === "strict" ? "Strict" : "Lax", trustedOrigins: cookieTrusted },
     ws: {
       allowedOrigins: env.WS_ALLOWED_ORIGINS ? list(env.WS_ALLOWED_ORIGINS) : corsOrigins,
       querySessionToken: wsQuery === "allow",
