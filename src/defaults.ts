@@ -59,6 +59,10 @@ export const DEFAULTS = {
   rateLimitRegisterIp: "20 / 1 h",
   /** RATE_LIMIT_PASSWORD_CHECK: wrong current passwords per session on POST /auth/password. */
   rateLimitPasswordCheck: "5 / 1 h",
+  /** RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT: password changes per account (each costs two PBKDF2 derivations). */
+  rateLimitPasswordChangeAccount: "5 / 1 h",
+  /** RATE_LIMIT_PASSWORD_CHANGE_SESSION: password changes per session (parallel changes from one token). */
+  rateLimitPasswordChangeSession: "2 / 1 h",
 } as const;
 
 /**

@@ -18,9 +18,11 @@ import { SLIDING_WINDOW } from "../store/scripts.js";
  * - `loginUnderAttack`: failed logins per (account, address group) once `loginAccount` is spent;
  * - `loginIp`: login attempts per address group, whatever the account: a hard limit;
  * - `registerIp`: registrations per address group;
- * - `passwordCheck`: wrong `currentPassword` answers per session (`POST /auth/password`).
+ * - `passwordCheck`: wrong `currentPassword` answers per session (`POST /auth/password`);
+ * - `passwordChangeAccount` / `passwordChangeSession`: password changes per account and per
+ *   session (each costs two derivations; a wrong current password gives its count back).
  */
-export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck";
+export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck" | "passwordChangeAccount" | "passwordChangeSession";
 
 export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -44,6 +46,8 @@ export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimit
     loginIp: r.loginPerIp,
     registerIp: r.registerPerIp,
     passwordCheck: r.passwordCheck,
+    passwordChangeAccount: r.passwordChangeAccount,
+    passwordChangeSession: r.passwordChangeSession,
   };
 }
 

@@ -39,6 +39,8 @@ export interface Env {
   RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS?: string;
   RATE_LIMIT_LOGIN_UNDER_ATTACK?: string;
   RATE_LIMIT_PASSWORD_CHECK?: string;
+  RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT?: string;
+  RATE_LIMIT_PASSWORD_CHANGE_SESSION?: string;
   RATE_LIMIT_LOGIN_IP?: string;
   RATE_LIMIT_REGISTER_IP?: string;
   ORIGIN_URL?: string;
@@ -102,6 +104,8 @@ export interface Config {
     loginPerIp: RateLimitRule;
     registerPerIp: RateLimitRule;
     passwordCheck: RateLimitRule;
+    passwordChangeAccount: RateLimitRule;
+    passwordChangeSession: RateLimitRule;
   };
   /** `audience`: what assertions name as their intended origin (GATEWAY_AUDIENCE, default ORIGIN_URL's origin). */
   gateway: { originUrl: string; paths: string[]; assertionKey: string; audience: string; forwardAuthorization: boolean } | null;
@@ -265,6 +269,8 @@ export function loadConfig(env: Env): ConfigResult {
       loginPerIp: rule("RATE_LIMIT_LOGIN_IP", DEFAULTS.rateLimitLoginIp),
       registerPerIp: rule("RATE_LIMIT_REGISTER_IP", DEFAULTS.rateLimitRegisterIp),
       passwordCheck: rule("RATE_LIMIT_PASSWORD_CHECK", DEFAULTS.rateLimitPasswordCheck),
+      passwordChangeAccount: rule("RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT", DEFAULTS.rateLimitPasswordChangeAccount),
+      passwordChangeSession: rule("RATE_LIMIT_PASSWORD_CHANGE_SESSION", DEFAULTS.rateLimitPasswordChangeSession),
     },
     gateway,
     requestLog: env.REQUEST_LOG !== "off",
