@@ -65,6 +65,9 @@ export const DEFAULTS = {
   rateLimitPasswordChangeSession: "2 / 1 h",
 } as const;
 
+/** How long `/health` reuses its answer per isolate (the route is unauthenticated: no store trip per request). */
+export const HEALTH_CACHE_MS = 1000;
+
 /**
  * The least time between two sliding-expiry writes when SESSION_TOUCH_INTERVAL is not set:
  * a tenth of the idle timeout, at least a minute.

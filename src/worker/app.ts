@@ -10,6 +10,8 @@ import type { AppEnv, Deps } from "./deps.js";
 import type { WorkerEnv } from "./env.js";
 import { cors } from "../http/cors.js";
 import { requestLog } from "../http/request-log.js";
+import { healthCheck } from "../http/health.js";
+import { HEALTH_CACHE_MS } from "../defaults.js";
 import { errorHandler, jsonError } from "../http/responses.js";
 import { adminRoutes } from "./routes/admin.js";
 import { apiRoutes } from "./routes/api.js";
@@ -42,14 +44,11 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   // Gateway mode: protected paths are verified and proxied before any local route.
   const proxy = gateway(deps);
   if (proxy) app.use(proxy);
+  const health = healthCheck({ ping: () => deps.store.ping(), ttlMs: HEALTH_CACHE_MS, now: deps.now });
   const routes = app
     .get("/health", async (c) => {
-      try {
-        await deps.store.ping();
-        return c.json({ ok: true, store: "up" as const });
-      } catch {
-        return c.json({ ok: false, store: "down" as const }, 503);
-      }
+      const answer = await health();
+      return answer.ok ? c.json({ ok: true, store: "up" as const }) : c.json({ ok: false, store: "down" as const }, 503);
     })
     .route("/", wsRoutes(deps))
     .route("/auth", authRoutes(deps))
