@@ -43,6 +43,8 @@ export const DEFAULTS = {
   wsMaxSocketsPerUser: 25,
   /** WS_MAX_MESSAGE_BYTES: largest message a room accepts; bigger ones close the socket with 1009. */
   wsMaxMessageBytes: 64 * 1024,
+  /** WS_UPGRADE_RATE: WebSocket upgrades per session (each costs store and Durable Object calls). */
+  wsUpgradeRate: "30 / 1 m",
   /** WS_TICKET_TTL: lifetime of a single-use WebSocket ticket (at most 30 s). */
   wsTicketTtl: "30 s",
   /** WS_MAX_TICKETS_PER_USER: outstanding (unused, unexpired) tickets a user may hold. */

@@ -20,9 +20,10 @@ import { SLIDING_WINDOW } from "../store/scripts.js";
  * - `registerIp`: registrations per address group;
  * - `passwordCheck`: wrong `currentPassword` answers per session (`POST /auth/password`);
  * - `passwordChangeAccount` / `passwordChangeSession`: password changes per account and per
- *   session (each costs two derivations; a wrong current password gives its count back).
+ *   session (each costs two derivations; a wrong current password gives its count back);
+ * - `wsUpgrade`: WebSocket upgrades per session (`/ws` and the gateway's relay).
  */
-export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck" | "passwordChangeAccount" | "passwordChangeSession";
+export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck" | "passwordChangeAccount" | "passwordChangeSession" | "wsUpgrade";
 
 export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -38,7 +39,7 @@ export interface RateLimits {
 }
 
 /** The configured rule for every limit. */
-export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimitRule> {
+export function limitRules(r: Config["rateLimits"], ws?: Pick<Config["ws"], "upgradeRate">): Record<LimitKind, RateLimitRule> {
   return {
     loginAccount: r.loginPerAccount,
     loginAccountAddress: r.loginPerAccountAddress,
@@ -48,6 +49,8 @@ export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimit
     passwordCheck: r.passwordCheck,
     passwordChangeAccount: r.passwordChangeAccount,
     passwordChangeSession: r.passwordChangeSession,
+    // Unlimited where a caller has no sockets to limit.
+    wsUpgrade: ws?.upgradeRate ?? { limit: Number.MAX_SAFE_INTEGER, windowMs: 60_000 },
   };
 }
 

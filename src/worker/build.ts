@@ -58,7 +58,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     rateLimits: createRateLimits({
       store,
       prefix: core.keys.rateLimit,
-      rules: limitRules(config.rateLimits),
+      rules: limitRules(config.rateLimits, config.ws),
       now: core.now,
     }),
     sockets,

@@ -36,6 +36,7 @@ export interface Env {
   WS_MAX_SOCKETS_PER_SESSION?: string;
   WS_MAX_SOCKETS_PER_USER?: string;
   WS_MAX_MESSAGE_BYTES?: string;
+  WS_UPGRADE_RATE?: string;
   RATE_LIMIT_LOGIN_ACCOUNT?: string;
   RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS?: string;
   RATE_LIMIT_LOGIN_UNDER_ATTACK?: string;
@@ -98,6 +99,8 @@ export interface Config {
     /** Live sockets per user: store-wide for `/ws` (its Durable Objects), per isolate for gateway relays. */
     maxSocketsPerUser: number;
     maxMessageBytes: number;
+    /** WebSocket upgrades per session (store-wide), `/ws` and the gateway's relay. */
+    upgradeRate: RateLimitRule;
   };
   rateLimits: {
     loginPerAccount: RateLimitRule;
@@ -273,6 +276,7 @@ export function loadConfig(env: Env): ConfigResult {
       maxSocketsPerSession: integer("WS_MAX_SOCKETS_PER_SESSION", DEFAULTS.wsMaxSocketsPerSession, 1, 1000),
       maxSocketsPerUser: integer("WS_MAX_SOCKETS_PER_USER", DEFAULTS.wsMaxSocketsPerUser, 1, 10_000),
       maxMessageBytes: integer("WS_MAX_MESSAGE_BYTES", DEFAULTS.wsMaxMessageBytes, 16, 1_048_576),
+      upgradeRate: rule("WS_UPGRADE_RATE", DEFAULTS.wsUpgradeRate),
     },
     rateLimits: {
       loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),

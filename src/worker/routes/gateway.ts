@@ -22,6 +22,7 @@ import { jsonError, refusalResponse } from "../../http/responses.js";
 import type { Session } from "../../session/record.js";
 import { authorizeUpgrade, checkSocketCap, isUpgrade } from "../../realtime/handshake.js";
 import { watchSession } from "../../realtime/relay-watch.js";
+import { limitUpgrades } from "./ws.js";
 
 /** The origin's view of the request target: pathname and query of the URL actually fetched. */
 function targetOf(url: string): string {
@@ -95,6 +96,7 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
     if (isUpgrade(c)) {
       const grant = await authorizeUpgrade(c, credentials, handshake);
       if (!grant.ok) return refusalResponse(grant.refusal);
+      await limitUpgrades(deps, grant.session);
       checkSocketCap(deps.sockets, grant.session, deps.config.ws.maxSocketsPerUser);
       const target = gw.originUrl + url.pathname + withoutTicket(url.search);
       const headers = await originHeaders(c, grant.session, target);

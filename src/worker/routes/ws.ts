@@ -12,6 +12,7 @@ import { handOver, realtimeUnavailable } from "../../realtime/gate.js";
 import { authorizeUpgrade } from "../../realtime/handshake.js";
 import { sessionApi } from "../../session/api.js";
 import type { AppEnv, Deps } from "../deps.js";
+import type { Session } from "../../session/record.js";
 import type { RealtimeBindings } from "../env.js";
 import { ROOMS_BINDING } from "../room.js";
 
@@ -23,6 +24,16 @@ export function roomName(c: Context): string {
   const room = c.req.query("room") ?? DEFAULT_ROOM;
   if (!ROOM_NAME.test(room)) throw jsonError("invalid_room");
   return room;
+}
+
+/**
+ * WebSocket upgrades per session (WS_UPGRADE_RATE), counted in the store so every isolate shares
+ * the budget: each upgrade costs store reads and object calls, and a loop of open/close cycles
+ * from one session would otherwise cost them without bound. 429 `rate_limited` + `Retry-After`.
+ */
+export async function limitUpgrades(deps: Deps, session: Session): Promise<void> {
+  const decision = await deps.rateLimits.hit("wsUpgrade", session.id);
+  if (!decision.ok) throw jsonError("rate_limited", { retryAfter: decision.retryAfterSeconds }, { "Retry-After": String(decision.retryAfterSeconds) });
 }
 
 export async function upgradeToRoom(c: Context, deps: Deps, grant: Authenticated, room: string): Promise<Response> {
@@ -56,6 +67,7 @@ export function wsRoutes(deps: Deps) {
       const room = roomName(c);
       const grant = await authorizeUpgrade(c, credentials, handshake);
       if (!grant.ok) return refusalResponse(grant.refusal);
+      await limitUpgrades(deps, grant.session);
       return upgradeToRoom(c, deps, grant, room);
     });
 }
