@@ -6,10 +6,11 @@
  *   `_` to the same variable, so `X_Session_User` would arrive as `HTTP_X_SESSION_USER`;
  * - every identity header of a proxy or platform an origin may sit behind (identity-headers.ts:
  *   ours, `X-Auth-Request-*`, `Cf-Access-*`, `X-Amzn-Oidc-*`, `X-Goog-*`, `Remote-User`, …);
- * - hop-by-hop headers, and every header named in `Connection` when the runtime lets us see it
- *   (RFC 9110 §7.6.1). workerd does not: it consumes `Connection` itself and the worker never
- *   reads it, so a header the client named there reaches us — and the origin — like any other,
- *   and the gateway's own headers, set after this filter, are never affected by it;
+ * - hop-by-hop headers, and every header named in `Connection` when the runtime shows the worker
+ *   that header (RFC 9110 §7.6.1; the pinned workerd does, Cloudflare's front proxy may not:
+ *   docs/GATEWAY.md). Where it is not shown, a named header is judged by its own name like any
+ *   other; `Connection` itself never reaches the origin, and the gateway's own headers are set
+ *   after this filter, so naming them removes nothing of ours;
  * - the client's own proxy and identity claims (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`,
  *   `X-Original-URL`, `X-Rewrite-URL`, `Remote-User`, …): the origin trusts these from its
  *   proxy, and the proxy is us — we set the forwarding headers ourselves (`setForwarding`);
