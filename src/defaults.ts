@@ -45,6 +45,12 @@ export const DEFAULTS = {
   wsMaxMessageBytes: 64 * 1024,
   /** WS_UPGRADE_RATE: WebSocket upgrades per session (each costs store and Durable Object calls). */
   wsUpgradeRate: "30 / 1 m",
+  /** WS_MESSAGE_RATE: messages per socket in the demo room (a token bucket); beyond it the socket closes with 1008. */
+  wsMessageRate: "20 / 10 s",
+  /** WS_ROOM_BYTE_RATE: bytes a demo room fans out (size × sockets reached); a message beyond it is dropped (`room_busy`). */
+  wsRoomByteRate: "4194304 / 10 s",
+  /** WS_ROOM_EMAILS: whether the demo room's presence and messages name emails (off: user ids only). */
+  wsRoomEmails: "off",
   /** WS_TICKET_TTL: lifetime of a single-use WebSocket ticket (at most 30 s). */
   wsTicketTtl: "30 s",
   /** WS_MAX_TICKETS_PER_USER: outstanding (unused, unexpired) tickets a user may hold. */

@@ -17,11 +17,13 @@ import { adminRoutes } from "./routes/admin.js";
 import { apiRoutes } from "./routes/api.js";
 import { authRoutes } from "./routes/auth.js";
 import { gateway } from "./routes/gateway.js";
-import { wsRoutes } from "./routes/ws.js";
+import { wsRoutes, type RoomAuthorizer } from "./routes/ws.js";
 
 export interface AppOptions {
   /** Where the one-line-per-request log goes. @default console.log when `REQUEST_LOG` is on, else none */
   log?: ((line: string) => void) | null;
+  /** Who may join which `/ws` room (routes/ws.ts). @default every verified user, every room */
+  authorizeRoom?: RoomAuthorizer;
 }
 
 export function createApp(deps: Deps, options: AppOptions = {}) {
@@ -50,7 +52,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       const answer = await health();
       return answer.ok ? c.json({ ok: true, store: "up" as const }) : c.json({ ok: false, store: "down" as const }, 503);
     })
-    .route("/", wsRoutes(deps))
+    .route("/", wsRoutes(deps, { authorizeRoom: options.authorizeRoom }))
     .route("/auth", authRoutes(deps))
     .route("/api", apiRoutes(deps))
     .route("/admin", adminRoutes(deps));

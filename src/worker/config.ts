@@ -37,6 +37,9 @@ export interface Env {
   WS_MAX_SOCKETS_PER_USER?: string;
   WS_MAX_MESSAGE_BYTES?: string;
   WS_UPGRADE_RATE?: string;
+  WS_MESSAGE_RATE?: string;
+  WS_ROOM_BYTE_RATE?: string;
+  WS_ROOM_EMAILS?: string;
   RATE_LIMIT_LOGIN_ACCOUNT?: string;
   RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS?: string;
   RATE_LIMIT_LOGIN_UNDER_ATTACK?: string;
@@ -101,6 +104,12 @@ export interface Config {
     maxMessageBytes: number;
     /** WebSocket upgrades per session (store-wide), `/ws` and the gateway's relay. */
     upgradeRate: RateLimitRule;
+    /** Messages per socket in the demo room (a token bucket: `limit` at once, refilled over the window). */
+    messageRate: RateLimitRule;
+    /** Bytes a demo room fans out (message size × sockets reached), per window. */
+    roomByteRate: RateLimitRule;
+    /** Whether the demo room's presence and messages name users' emails (else ids only). */
+    roomEmails: boolean;
   };
   rateLimits: {
     loginPerAccount: RateLimitRule;
@@ -219,6 +228,8 @@ export function loadConfig(env: Env): ConfigResult {
   const sameSite = (env.SESSION_COOKIE_SAMESITE ?? DEFAULTS.sessionCookieSameSite).trim().toLowerCase();
   if (sameSite !== "lax" && sameSite !== "strict") problems.push(`SESSION_COOKIE_SAMESITE must be lax or strict (got "${env.SESSION_COOKIE_SAMESITE}")`);
   if (env.SERVER_TIMING && env.SERVER_TIMING !== "on" && env.SERVER_TIMING !== "off") problems.push(`SERVER_TIMING must be on or off (got "${env.SERVER_TIMING}")`);
+  const roomEmails = env.WS_ROOM_EMAILS ?? DEFAULTS.wsRoomEmails;
+  if (roomEmails !== "on" && roomEmails !== "off") problems.push(`WS_ROOM_EMAILS must be on or off (got "${roomEmails}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
   let gateway: Config["gateway"] = null;
@@ -277,6 +288,9 @@ export function loadConfig(env: Env): ConfigResult {
       maxSocketsPerUser: integer("WS_MAX_SOCKETS_PER_USER", DEFAULTS.wsMaxSocketsPerUser, 1, 10_000),
       maxMessageBytes: integer("WS_MAX_MESSAGE_BYTES", DEFAULTS.wsMaxMessageBytes, 16, 1_048_576),
       upgradeRate: rule("WS_UPGRADE_RATE", DEFAULTS.wsUpgradeRate),
+      messageRate: rule("WS_MESSAGE_RATE", DEFAULTS.wsMessageRate),
+      roomByteRate: rule("WS_ROOM_BYTE_RATE", DEFAULTS.wsRoomByteRate),
+      roomEmails: roomEmails === "on",
     },
     rateLimits: {
       loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),

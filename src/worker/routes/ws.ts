@@ -7,12 +7,13 @@ import { Hono, type Context } from "hono";
 import type { Authenticated } from "../../credentials/authenticate.js";
 import { sessionAuth } from "../../credentials/middleware.js";
 import { ticketRoute } from "../../credentials/ticket-route.js";
-import { jsonError, refusalResponse } from "../../http/responses.js";
+import { forbidden, jsonError, refusalResponse } from "../../http/responses.js";
 import { handOver, realtimeUnavailable } from "../../realtime/gate.js";
 import { authorizeUpgrade } from "../../realtime/handshake.js";
 import { sessionApi } from "../../session/api.js";
 import type { AppEnv, Deps } from "../deps.js";
 import type { Session } from "../../session/record.js";
+import type { SessionUser } from "../../protocol.js";
 import type { RealtimeBindings } from "../env.js";
 import { ROOMS_BINDING } from "../room.js";
 
@@ -56,7 +57,21 @@ export async function upgradeToRoom(c: Context, deps: Deps, grant: Authenticated
   });
 }
 
-export function wsRoutes(deps: Deps) {
+/**
+ * Who may join which room. The demo lets every verified user join every room; a team that
+ * builds on the worker decides here (membership in its own store, a role, a room name that
+ * embeds the user id…). Called after the credential is verified, before any object is asked;
+ * `false` answers 403 `room_forbidden`. A throw is a 500, never an admission.
+ */
+export type RoomAuthorizer = (user: SessionUser, room: string) => boolean | Promise<boolean>;
+
+export interface WsRoutesOptions {
+  /** @default every verified user joins every room (the demo) */
+  authorizeRoom?: RoomAuthorizer;
+}
+
+export function wsRoutes(deps: Deps, options: WsRoutesOptions = {}) {
+  const authorizeRoom = options.authorizeRoom ?? null;
   const { config } = deps;
   const credentials = { ...deps, allowTokenInUrl: config.ws.querySessionToken };
   const handshake = { allowedOrigins: config.ws.allowedOrigins, cookie: deps.cookie };
@@ -67,6 +82,7 @@ export function wsRoutes(deps: Deps) {
       const room = roomName(c);
       const grant = await authorizeUpgrade(c, credentials, handshake);
       if (!grant.ok) return refusalResponse(grant.refusal);
+      if (authorizeRoom && (await authorizeRoom(grant.user, room)) !== true) throw forbidden("room_forbidden");
       await limitUpgrades(deps, grant.session);
       return upgradeToRoom(c, deps, grant, room);
     });
