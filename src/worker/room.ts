@@ -8,7 +8,7 @@
  *   → {type:"hello", user, room, presence}   to a socket that joined
  *   → {type:"presence", users}               to everyone else when someone joins or leaves
  *   ← any text                               broadcast to everyone as {type:"message", from, data}
- *   → {type:"error", error:"room_busy"}      to a sender whose message the room's budget dropped
+ *   → {type:"dropped", reason:"room_busy"}      to a sender whose message the room's budget dropped
  * Presence entries and `from` are `{id}` — `{id, email}` only with WS_ROOM_EMAILS=on: a room
  * anyone may join must not hand out its members' addresses. A message over the size limit
  * closes the sender with 1009; binary frames with 1003; more messages than the socket's budget
@@ -101,7 +101,7 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
     const sockets = this.ctx.getWebSockets();
     this.roomBytes ??= new TokenBucket(roomByteRate.limit, roomByteRate.windowMs, now);
     if (!this.roomBytes.take(utf8Length(text) * sockets.length, now)) {
-      ws.send(JSON.stringify({ type: "error", error: "room_busy" }));
+      ws.send(JSON.stringify({ type: "dropped", reason: "room_busy" }));
       return;
     }
     for (const peer of sockets) sendQuietly(peer, text);

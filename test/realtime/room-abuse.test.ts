@@ -75,7 +75,7 @@ describe("attack: fan-out amplification (many sockets × large frames)", () => {
     for (let i = 0; i < 19; i++) sender.ws.send(big);
     const seenBySender = await drain(sender, 2_000);
     const delivered = (await drain(listeners[0]!, 500)).filter((m) => m.type === "message").length;
-    expect(seenBySender.filter((m) => m.type === "error" && m.error === "room_busy").length).toBeGreaterThan(0);
+    expect(seenBySender.filter((m) => m.type === "dropped" && m.reason === "room_busy").length).toBeGreaterThan(0);
     // 4 MiB / (5 × 60 KiB) ≈ 13.6 messages may go out in a burst.
     expect(delivered).toBeLessThanOrEqual(14);
     expect(delivered).toBeGreaterThanOrEqual(10);
