@@ -21,7 +21,7 @@ import { dropPrefix, startStore } from "@edge-session/local-store";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const DEMO = DEMO_USERS.find((u) => u.roles.length === 0)!;
 export const ADMIN = DEMO_USERS.find((u) => u.roles.includes("admin"))!;
 export const INSTALL = "apt-get update && apt-get install -y chromium";
