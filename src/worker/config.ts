@@ -9,7 +9,7 @@ import { MAX_TICKET_TTL_MS } from "../session/tickets.js";
 import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import type { SessionPolicy } from "../session/manager.js";
 import type { SameSite } from "../cookie/session-cookie.js";
-import { isStripped } from "../gateway/forward-headers.js";
+import { gatewayConfig, type GatewayConfig } from "./gateway-config.js";
 
 export interface Env {
   ENVIRONMENT?: string;
@@ -121,11 +121,8 @@ export interface Config {
     passwordChangeAccount: RateLimitRule;
     passwordChangeSession: RateLimitRule;
   };
-  /**
-   * `audience`: what assertions name as their intended origin (GATEWAY_AUDIENCE, default ORIGIN_URL's origin).
-   * `forwardHeaders`: allowlist mode (GATEWAY_FORWARD_HEADERS), lower-cased; null forwards every header not stripped.
-   */
-  gateway: { originUrl: string; paths: string[]; assertionKey: string; audience: string; forwardAuthorization: boolean; forwardHeaders: string[] | null } | null;
+  /** Gateway mode (ORIGIN_URL), or null. */
+  gateway: GatewayConfig | null;
   /** One JSON line per request on stdout. */
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
@@ -134,10 +131,7 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
 
-/** An RFC 9110 field name (a token). */
-const HEADER_NAME = /^[!#$%&'*+.^`|~0-9a-z-]+$/;
-
-const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+export const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
 export const MIN_PEPPER_LENGTH = 32;
 
@@ -232,29 +226,8 @@ export function loadConfig(env: Env): ConfigResult {
   if (roomEmails !== "on" && roomEmails !== "off") problems.push(`WS_ROOM_EMAILS must be on or off (got "${roomEmails}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
-  let gateway: Config["gateway"] = null;
-  if (env.ORIGIN_URL) {
-    let originOfUrl = "";
-    try {
-      originOfUrl = new URL(env.ORIGIN_URL).origin;
-    } catch {
-      // Named below.
-    }
-    if (!/^https?:\/\/[^\s]+$/.test(env.ORIGIN_URL) || !originOfUrl) problems.push("ORIGIN_URL must be an http(s) URL");
-    const assertionKey = env.GATEWAY_ASSERTION_KEY ?? "";
-    if (assertionKey.length < MIN_PEPPER_LENGTH) problems.push(`GATEWAY_ASSERTION_KEY must be set (at least ${MIN_PEPPER_LENGTH} characters) when ORIGIN_URL is set`);
-    const forwardList = env.GATEWAY_FORWARD_HEADERS?.trim() ? list(env.GATEWAY_FORWARD_HEADERS).map((n) => n.toLowerCase()) : null;
-    const badNames = (forwardList ?? []).filter((n) => !HEADER_NAME.test(n) || isStripped(n));
-    if (badNames.length) problems.push(`GATEWAY_FORWARD_HEADERS must name ordinary headers (not identity, proxy or hop-by-hop ones, no "_"): got ${badNames.map((n) => `"${n}"`).join(", ")}`);
-    gateway = {
-      originUrl: env.ORIGIN_URL.replace(/\/$/, ""),
-      paths: list(env.GATEWAY_PATHS),
-      assertionKey,
-      audience: env.GATEWAY_AUDIENCE || originOfUrl,
-      forwardAuthorization: env.GATEWAY_FORWARD_AUTHORIZATION === "true",
-      forwardHeaders: forwardList,
-    };
-  }
+  const gateway = gatewayConfig(env, problems);
+
 
   const config: Config = {
     environment: environment ?? "production",
