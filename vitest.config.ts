@@ -57,6 +57,9 @@ export default defineConfig({
                 RATE_LIMIT_LOGIN_ACCOUNT: "100000 / 1 h",
                 RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS: "100000 / 1 h",
                 RATE_LIMIT_PASSWORD_CHECK: "100000 / 1 h",
+                RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT: "100000 / 1 h",
+                RATE_LIMIT_PASSWORD_CHANGE_SESSION: "100000 / 1 h",
+                WS_UPGRADE_RATE: "100000 / 1 m",
                 RATE_LIMIT_LOGIN_IP: "100000 / 1 h",
                 RATE_LIMIT_REGISTER_IP: "100000 / 1 h",
                 // Thousands of requests: keep the output readable (test/http/request-log.test.ts

@@ -253,7 +253,9 @@ function showPresence(users) {
       const span = document.createElement("span");
       span.className = "person";
       span.dataset.userId = u.id;
-      span.textContent = u.id === session.user?.id ? `${u.email} (you)` : u.email;
+      // The room names others by id unless WS_ROOM_EMAILS=on.
+      const name = u.email ?? `user ${u.id.slice(0, 6)}`;
+      span.textContent = u.id === session.user?.id ? `${session.user.email} (you)` : name;
       return span;
     }),
   );
@@ -278,6 +280,7 @@ function closeNotice(code) {
   if (code === 4401) return "Your session has ended (signed out here or on another device, or revoked): this socket was closed by the server.";
   if (code === 4503) return "The session store could not confirm your session: the socket was closed. Connect again in a moment.";
   if (code === 1009) return "That message was too big: the room closed the socket.";
+  if (code === 1008) return "Too many messages too fast: the room closed the socket.";
   return "";
 }
 

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   storePrefix: "es:",
   /** SESSION_COOKIE_SAMESITE: the `__Host-session` cookie's SameSite (`strict` also blocks arriving signed in from a link). */
   sessionCookieSameSite: "lax",
+  /** COOKIE_TRUSTED_ORIGINS: pages besides the worker's own that the session cookie serves (CSRF check and sockets). */
+  cookieTrustedOrigins: "",
   /** SIGNUP outside development. */
   signup: "closed",
   /** WS_QUERY_SESSION_TOKEN: a session token (not a ticket) in `?token=` is refused. */
@@ -41,6 +43,14 @@ export const DEFAULTS = {
   wsMaxSocketsPerUser: 25,
   /** WS_MAX_MESSAGE_BYTES: largest message a room accepts; bigger ones close the socket with 1009. */
   wsMaxMessageBytes: 64 * 1024,
+  /** WS_UPGRADE_RATE: WebSocket upgrades per session (each costs store and Durable Object calls). */
+  wsUpgradeRate: "30 / 1 m",
+  /** WS_MESSAGE_RATE: messages per socket in the demo room (a token bucket); beyond it the socket closes with 1008. */
+  wsMessageRate: "20 / 10 s",
+  /** WS_ROOM_BYTE_RATE: bytes a demo room fans out (size × sockets reached); a message beyond it is dropped (`room_busy`). */
+  wsRoomByteRate: "4194304 / 10 s",
+  /** WS_ROOM_EMAILS: whether the demo room's presence and messages name emails (off: user ids only). */
+  wsRoomEmails: "off",
   /** WS_TICKET_TTL: lifetime of a single-use WebSocket ticket (at most 30 s). */
   wsTicketTtl: "30 s",
   /** WS_MAX_TICKETS_PER_USER: outstanding (unused, unexpired) tickets a user may hold. */
@@ -57,7 +67,14 @@ export const DEFAULTS = {
   rateLimitRegisterIp: "20 / 1 h",
   /** RATE_LIMIT_PASSWORD_CHECK: wrong current passwords per session on POST /auth/password. */
   rateLimitPasswordCheck: "5 / 1 h",
+  /** RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT: password changes per account (each costs two PBKDF2 derivations). */
+  rateLimitPasswordChangeAccount: "5 / 1 h",
+  /** RATE_LIMIT_PASSWORD_CHANGE_SESSION: password changes per session (parallel changes from one token). */
+  rateLimitPasswordChangeSession: "2 / 1 h",
 } as const;
+
+/** How long `/health` reuses its answer per isolate (the route is unauthenticated: no store trip per request). */
+export const HEALTH_CACHE_MS = 1000;
 
 /**
  * The least time between two sliding-expiry writes when SESSION_TOUCH_INTERVAL is not set:

@@ -25,7 +25,7 @@ export const UNAUTHORIZED_REASONS = [...SIGNATURE_REASONS, ...SESSION_REASONS, "
 export type UnauthorizedReason = (typeof UNAUTHORIZED_REASONS)[number];
 
 /** Every `reason` of a 403 `{"error":"forbidden"}` (a plain 403 carries none). */
-export const FORBIDDEN_REASONS = ["signup_closed", "current_password_incorrect", "origin_not_allowed", "csrf"] as const;
+export const FORBIDDEN_REASONS = ["signup_closed", "current_password_incorrect", "origin_not_allowed", "csrf", "room_forbidden"] as const;
 export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
 
 /** Every `error` code a response body of the worker can carry, with its status. */
@@ -82,6 +82,8 @@ export const SOCKET_CLOSE = {
   message_too_big: 1009,
   /** A binary frame where the room speaks text. */
   text_only: 1003,
+  /** More messages than the socket's budget (WS_MESSAGE_RATE). */
+  rate_limited: 1008,
 } as const;
 export type SocketCloseReason = keyof typeof SOCKET_CLOSE;
 

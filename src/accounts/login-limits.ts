@@ -42,3 +42,22 @@ export async function countLoginAttempt(limits: RateLimits, account: string, gro
 export async function refundAttempt(limits: RateLimits, counted: [LimitKind, string][]): Promise<void> {
   for (const [kind, key] of counted) await limits.refund(kind, key);
 }
+
+/**
+ * Counts one password change for `accountId` from `sessionId`: per session first (parallel
+ * changes from one token stop there without touching the account's budget), then per account.
+ * A refusal leaves nothing counted.
+ */
+export async function countPasswordChange(limits: RateLimits, accountId: string, sessionId: string): Promise<LimitDecision> {
+  const session = await limits.hit("passwordChangeSession", sessionId);
+  if (!session.ok) return session;
+  const account = await limits.hit("passwordChangeAccount", accountId);
+  if (!account.ok) await limits.refund("passwordChangeSession", sessionId);
+  return account;
+}
+
+/** Gives back what `countPasswordChange` counted (the current password was wrong: no change). */
+export async function refundPasswordChange(limits: RateLimits, accountId: string, sessionId: string): Promise<void> {
+  await limits.refund("passwordChangeSession", sessionId);
+  await limits.refund("passwordChangeAccount", accountId);
+}

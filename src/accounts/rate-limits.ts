@@ -18,9 +18,12 @@ import { SLIDING_WINDOW } from "../store/scripts.js";
  * - `loginUnderAttack`: failed logins per (account, address group) once `loginAccount` is spent;
  * - `loginIp`: login attempts per address group, whatever the account: a hard limit;
  * - `registerIp`: registrations per address group;
- * - `passwordCheck`: wrong `currentPassword` answers per session (`POST /auth/password`).
+ * - `passwordCheck`: wrong `currentPassword` answers per session (`POST /auth/password`);
+ * - `passwordChangeAccount` / `passwordChangeSession`: password changes per account and per
+ *   session (each costs two derivations; a wrong current password gives its count back);
+ * - `wsUpgrade`: WebSocket upgrades per session (`/ws` and the gateway's relay).
  */
-export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck";
+export type LimitKind = "loginAccount" | "loginAccountAddress" | "loginUnderAttack" | "loginIp" | "registerIp" | "passwordCheck" | "passwordChangeAccount" | "passwordChangeSession" | "wsUpgrade";
 
 export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -36,7 +39,7 @@ export interface RateLimits {
 }
 
 /** The configured rule for every limit. */
-export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimitRule> {
+export function limitRules(r: Config["rateLimits"], ws?: Pick<Config["ws"], "upgradeRate">): Record<LimitKind, RateLimitRule> {
   return {
     loginAccount: r.loginPerAccount,
     loginAccountAddress: r.loginPerAccountAddress,
@@ -44,6 +47,10 @@ export function limitRules(r: Config["rateLimits"]): Record<LimitKind, RateLimit
     loginIp: r.loginPerIp,
     registerIp: r.registerPerIp,
     passwordCheck: r.passwordCheck,
+    passwordChangeAccount: r.passwordChangeAccount,
+    passwordChangeSession: r.passwordChangeSession,
+    // Unlimited where a caller has no sockets to limit.
+    wsUpgrade: ws?.upgradeRate ?? { limit: Number.MAX_SAFE_INTEGER, windowMs: 60_000 },
   };
 }
 

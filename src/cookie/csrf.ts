@@ -15,7 +15,8 @@
  *    cookie, an HMAC per request, and rotation at every login) because every unsafe route here
  *    is a JSON API called by `fetch`, where the header costs nothing and needs no state.
  *
- * Safe methods (GET, HEAD, OPTIONS) pass: none of them changes state here.
+ * Safe methods (GET, HEAD, OPTIONS) pass: none of them changes state here — except a WebSocket
+ * upgrade, which is a GET that opens a channel acting as the user: `checkCookieUpgrade`.
  */
 
 import { CSRF_HEADER, CSRF_HEADER_VALUE } from "../protocol.js";
@@ -51,4 +52,18 @@ export function checkCsrf(req: CsrfRequest, trustedOrigins: readonly string[] = 
   }
   if (req.headers.get(CSRF_HEADER) !== CSRF_HEADER_VALUE) return { ok: false, detail: "header" };
   return { ok: true };
+}
+
+/**
+ * Whether a cookie may authenticate this WebSocket upgrade. A browser attaches the cookie to the
+ * handshake of any page on the same site, no CORS preflight guards it and no header can ride on
+ * it, so only `Origin` can say whose page opened it: the worker's own, or one listed as trusted.
+ * The WebSocket `Origin` allowlist (`WS_ALLOWED_ORIGINS`, `CORS_ORIGINS`) does not count here: it
+ * names pages that authenticate with tickets, and a page on a sibling host of the same site is
+ * not a page the cookie's owner chose to trust.
+ */
+export function checkCookieUpgrade(req: CsrfRequest, trustedOrigins: readonly string[] = []): CsrfVerdict {
+  const origin = req.headers.get("Origin");
+  if (origin !== null && (origin === new URL(req.url).origin || trustedOrigins.includes(origin))) return { ok: true };
+  return { ok: false, detail: "origin" };
 }

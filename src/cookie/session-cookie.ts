@@ -33,30 +33,33 @@ export function clearedSessionCookie(options: SessionCookieOptions = {}): string
   return `${SESSION_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=${options.sameSite ?? "Lax"}`;
 }
 
-/** Longest `Cookie` header read at all: browsers send at most about 8 KB of cookies per request. */
-export const MAX_COOKIE_HEADER = 8192;
-
 /**
  * The session token from a `Cookie` header. `missing` when no `__Host-session` pair is there;
- * `malformed` when the header is oversized, names the cookie twice (a second one can only have
- * been planted: `__Host-` allows one per host), or holds an empty or oversized value. The
- * value is otherwise returned as sent: the token codec decides whether it is a token.
+ * `malformed` when the header names the cookie twice (a second one can only have been planted:
+ * `__Host-` allows one per host), or holds an empty or oversized value. The value is otherwise
+ * returned as sent: the token codec decides whether it is a token.
+ *
+ * The header is read whole, whatever its size: the platform bounds it (the edge refuses requests
+ * whose headers exceed its limits before the worker runs). A cap of our own on the whole header
+ * was a lever for anyone who can add cookies to the site's jar — a sibling subdomain setting a
+ * few large `Domain=` cookies — to make the session cookie unreadable, and its 401 then cleared
+ * a cookie nobody had examined. Only the names are compared; values other than ours are skipped
+ * without being copied.
  */
 export function readSessionCookie(header: string | null | undefined): { token: string } | { reason: "missing" | "malformed" } {
   if (header === undefined || header === null || header === "") return { reason: "missing" };
-  if (header.length > MAX_COOKIE_HEADER) return { reason: "malformed" };
   let found: string | null = null;
   let from = 0;
   // Pairs are separated by ";" (RFC 6265 §4.2.1); whitespace around them is tolerated.
   while (from <= header.length) {
     let end = header.indexOf(";", from);
     if (end === -1) end = header.length;
-    const pair = header.slice(from, end).trim();
+    const eq = header.indexOf("=", from);
+    if (eq !== -1 && eq < end && header.slice(from, eq).trim() === SESSION_COOKIE) {
+      if (found !== null) return { reason: "malformed" };
+      found = header.slice(eq + 1, end).trim();
+    }
     from = end + 1;
-    const eq = pair.indexOf("=");
-    if (eq === -1 || pair.slice(0, eq).trim() !== SESSION_COOKIE) continue;
-    if (found !== null) return { reason: "malformed" };
-    found = pair.slice(eq + 1).trim();
   }
   if (found === null) return { reason: "missing" };
   if (found === "" || found.length > MAX_TOKEN_LENGTH) return { reason: "malformed" };

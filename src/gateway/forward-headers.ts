@@ -4,10 +4,13 @@
  *
  * - every name containing `_`: CGI-style stacks (PHP, WSGI, Rack, nginx→FastCGI) map `-` and
  *   `_` to the same variable, so `X_Session_User` would arrive as `HTTP_X_SESSION_USER`;
- * - every `X-Session-*` spelling, in any case (the identity headers are ours alone);
- * - hop-by-hop headers and every header the client named in `Connection` (RFC 9110 §7.6.1:
- *   a proxy removes them; a client that names `X-Session-Assertion` or `Authorization` there
- *   is asking a naive proxy chain to drop ours);
+ * - every identity header of a proxy or platform an origin may sit behind (identity-headers.ts:
+ *   ours, `X-Auth-Request-*`, `Cf-Access-*`, `X-Amzn-Oidc-*`, `X-Goog-*`, `Remote-User`, …);
+ * - hop-by-hop headers, and every header named in `Connection` when the runtime shows the worker
+ *   that header (RFC 9110 §7.6.1; the pinned workerd does, Cloudflare's front proxy may not:
+ *   docs/GATEWAY.md). Where it is not shown, a named header is judged by its own name like any
+ *   other; `Connection` itself never reaches the origin, and the gateway's own headers are set
+ *   after this filter, so naming them removes nothing of ours;
  * - the client's own proxy and identity claims (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`,
  *   `X-Original-URL`, `X-Rewrite-URL`, `Remote-User`, …): the origin trusts these from its
  *   proxy, and the proxy is us — we set the forwarding headers ourselves (`setForwarding`);
@@ -15,8 +18,13 @@
  *   receives, and an origin that honours an override would act on another;
  * - `Host` (the fetch sets the origin's own) and `Authorization` unless asked for.
  *
+ * With `allow` (GATEWAY_FORWARD_HEADERS) only the named headers pass, and still none of the
+ * above: an origin that needs three headers gets three, whatever a client or a future proxy
+ * invents.
+ *
  * Pure: no Hono, no I/O. The same function serves plain requests and WebSocket upgrades.
  */
+import { isIdentityHeader } from "./identity-headers.js";
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus the de-facto ones (`Proxy-Connection`, `Keep-Alive`). */
 export const HOP_BY_HOP = new Set([
@@ -64,14 +72,15 @@ export const CLIENT_PROXY_HEADERS = new Set([
 export interface ForwardOptions {
   /** Keep the client's `Authorization` (GATEWAY_FORWARD_AUTHORIZATION). @default false */
   forwardAuthorization?: boolean;
+  /** Allowlist mode: forward only these names (any case; GATEWAY_FORWARD_HEADERS). @default every name not stripped */
+  allow?: readonly string[] | null;
 }
 
 /** True when a client-sent header of this name must not reach the origin. */
 export function isStripped(name: string, connectionNamed: ReadonlySet<string> = new Set()): boolean {
   const n = name.toLowerCase();
   if (n.includes("_")) return true;
-  if (n.startsWith("x-session")) return true;
-  if (n.startsWith("x-forwarded")) return true;
+  if (isIdentityHeader(n)) return true;
   return HOP_BY_HOP.has(n) || CLIENT_PROXY_HEADERS.has(n) || connectionNamed.has(n);
 }
 
@@ -90,8 +99,10 @@ function connectionTokens(headers: Headers): Set<string> {
 /** A copy of the client's headers with everything above removed. */
 export function forwardHeaders(incoming: Headers, options: ForwardOptions = {}): Headers {
   const named = connectionTokens(incoming);
+  const allow = options.allow ? new Set(options.allow.map((n) => n.toLowerCase())) : null;
   const out = new Headers();
   for (const [name, value] of incoming) {
+    if (allow && !allow.has(name.toLowerCase())) continue;
     if (isStripped(name, named)) continue;
     if (name === "authorization" && !options.forwardAuthorization) continue;
     out.append(name, value);

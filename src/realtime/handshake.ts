@@ -5,10 +5,11 @@
  * with the upgrade's sources — an `Authorization: Bearer` header for non-browser clients, and a
  * single-use ticket in `?token=` or as the subprotocol pair `["session", <ticket>]` (a session
  * token in the query only when `WS_QUERY_SESSION_TOKEN=allow`). When both come, the ticket must
- * belong to the header's session. With neither, the `__Host-session` cookie of a same-site page
- * (when a cookie source is given): browsers attach cookies to a WebSocket handshake and no CSRF
- * header can ride on one, so the `Origin` allowlist, checked first, is the defence against
- * cross-site WebSocket hijacking. Always fresh: a socket lives long, its start must be true now.
+ * belong to the header's session. With neither, the `__Host-session` cookie (when a cookie
+ * source is given), and only from the worker's own origin or a cookie-trusted one (the source
+ * checks: 403 `csrf`): browsers attach cookies to the handshake of every same-site page and no
+ * CSRF header can ride on one, so the `Origin` allowlist — pages that use tickets — is not enough
+ * to let the ambient cookie speak. Always fresh: a socket lives long, its start must be true now.
  */
 import type { Context } from "hono";
 import { authenticate, type Authentication, type CredentialDeps } from "../credentials/authenticate.js";

@@ -45,6 +45,7 @@ export const CLOSE_SESSION_ENDED = close("session_ended");
 export const CLOSE_STORE_UNAVAILABLE = close("session_store_unavailable");
 export const CLOSE_MESSAGE_TOO_BIG = close("message_too_big");
 export const CLOSE_TEXT_ONLY = close("text_only");
+export const CLOSE_RATE_LIMITED = close("rate_limited");
 
 /** Socket tags (`ctx.acceptWebSocket(ws, tags)`): prefixed so they never meet a team's own tags. */
 export const sessionTag = (sessionId: string) => `es:s:${sessionId}`;

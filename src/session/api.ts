@@ -46,7 +46,7 @@ export interface NewSessionMeta {
 
 export type CreateSessionResult =
   | { ok: true; token: string; session: Session; user: SessionUser }
-  /** `disabled`: the user has an edge-session account that an admin disabled. */
+  /** `disabled`: an admin (or `disableUser`) disabled this user id. */
   | { ok: false; reason: "disabled" };
 
 export type ValidateSessionResult = { ok: true; session: Session; user: SessionUser } | { ok: false; reason: "missing" | InvalidReason };
@@ -66,6 +66,13 @@ export interface SessionApi {
   endSession(sessionId: string): Promise<boolean>;
   /** Ends every session of a user. Returns how many were live. */
   endUserSessions(userId: string): Promise<number>;
+  /**
+   * The kill switch for a user of your own sign-in: ends every session of the user and makes
+   * `createSession` refuse them (`disabled`) until `enableUser`, in one atomic step. Any user id.
+   */
+  disableUser(userId: string): Promise<{ revoked: number }>;
+  /** Lifts `disableUser`: `createSession` works for the user again (old sessions stay ended). */
+  enableUser(userId: string): Promise<void>;
   /**
    * A single-use WebSocket ticket for this (verified) session, for `?token=` or the
    * `["session", ticket]` subprotocol: the session token itself never goes into a URL.
@@ -116,6 +123,15 @@ export function sessionApi(core: Pick<SessionCore, "reader" | "sessions"> & Part
     async endUserSessions(userId) {
       if (typeof userId !== "string" || !USER_ID.test(userId)) return 0;
       return sessions.endAll(userId);
+    },
+    async disableUser(userId) {
+      if (typeof userId !== "string" || !USER_ID.test(userId)) throw new TypeError("disableUser: userId must be 1-64 characters of A-Z a-z 0-9 _ -");
+      const done = await sessions.disableUser(userId);
+      return { revoked: done.ok ? done.revoked : 0 };
+    },
+    async enableUser(userId) {
+      if (typeof userId !== "string" || !USER_ID.test(userId)) throw new TypeError("enableUser: userId must be 1-64 characters of A-Z a-z 0-9 _ -");
+      await sessions.enableUser(userId);
     },
     async issueTicket(session) {
       if (!tickets) throw new Error("issueTicket: this session API was made without a ticket store");

@@ -8,7 +8,7 @@ import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import { parseDuration } from "../util/duration.js";
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
-import { CREATE_SESSION, DISABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "../store/scripts.js";
+import { CREATE_SESSION, DISABLE_ACCOUNT, ENABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "../store/scripts.js";
 import type { KeyRing } from "../token/key-ring.js";
 import { BoundedLru } from "../util/lru.js";
 import { describeDevice } from "./device.js";
@@ -204,19 +204,26 @@ export class SessionManager {
   }
 
   /**
-   * Disables an account and ends all its sessions atomically (DISABLE_ACCOUNT). With
-   * `actingSessionId`, only while that session is live. Returns how many sessions were live.
+   * Disables a user — any user id, with a password account or not — and ends all their sessions
+   * atomically (DISABLE_ACCOUNT); `create` refuses them from then on. With `actingSessionId`, only
+   * while that session is live. Returns how many sessions were live.
    */
-  async disableUser(userId: string, actingSessionId?: string): Promise<{ ok: true; revoked: number } | { ok: false; reason: "not_found" | "revoked" }> {
+  async disableUser(userId: string, actingSessionId?: string): Promise<{ ok: true; revoked: number } | { ok: false; reason: "revoked" }> {
     const reply = await this.store.run<(number | string)[]>(
       DISABLE_ACCOUNT,
       [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : ""],
       [this.keys.sessionPrefix],
     );
-    if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "revoked" ? "revoked" : "not_found" };
+    if (Number(reply[0]) !== 1) return { ok: false, reason: "revoked" };
     const ids = reply.slice(1).map(String);
     await this.ended(userId, ids);
     return { ok: true, revoked: ids.length };
+  }
+
+  /** Lifts a disable (ENABLE_ACCOUNT). With `actingSessionId`, only while that session is live. */
+  async enableUser(userId: string, actingSessionId?: string): Promise<{ ok: true } | { ok: false; reason: "revoked" }> {
+    const done = await this.store.run<number>(ENABLE_ACCOUNT, [this.keys.account(userId), actingSessionId ? this.keys.session(actingSessionId) : ""], []);
+    return Number(done) === 1 ? { ok: true } : { ok: false, reason: "revoked" };
   }
 
   private async ended(userId: string, sessionIds: string[]): Promise<void> {

@@ -152,20 +152,21 @@ return 1
 };
 
 /**
- * Disables an account and ends every one of its sessions, in one atomic step (ASVS 7.4.2): a
- * store fault cannot leave a disabled account whose tokens still work, and a login racing it
- * either sees the flag (CREATE_SESSION refuses) or has its session ended here. With an acting
- * session, only while that session is live: two admins disabling each other at once cannot
- * both succeed (the second one's session was ended by the first), so an enabled admin remains.
+ * Disables a user and ends every one of their sessions, in one atomic step (ASVS 7.4.2): a store
+ * fault cannot leave a disabled user whose tokens still work, and a login racing it either sees
+ * the flag (CREATE_SESSION refuses) or has its session ended here. For every user id, with a
+ * password account or not: users created by `createSession` (SSO, RPC, a library sign-in) get
+ * a flag-only record, which CREATE_SESSION reads the same way. With an acting session, only
+ * while that session is live: two admins disabling each other at once cannot both succeed (the
+ * second one's session was ended by the first), so an enabled admin remains.
  * KEYS: account key, user index, acting session key ('' = no actor check).
  * ARGV: session prefix.
- * Returns {1, ended ids…}, {0, 'not_found'} or {0, 'revoked'}.
+ * Returns {1, ended ids…} or {0, 'revoked'}.
  */
 export const DISABLE_ACCOUNT: StoreScript = {
   name: "disable-account",
   source: `
 if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return {0, 'revoked'} end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 'not_found'} end
 redis.call('HSET', KEYS[1], 'disabled', '1')
 local ended = {1}
 local members = redis.call('ZRANGE', KEYS[2], 0, -1)
@@ -174,6 +175,26 @@ for _, m in ipairs(members) do
 end
 redis.call('DEL', KEYS[2])
 return ended
+`,
+};
+
+/**
+ * Lifts a disable. With an acting session, only while that session is live, in the same step:
+ * an admin disabled while their enable was in flight enables nothing. A flag-only record (a
+ * user without a password account) is removed; an account keeps everything but the flag.
+ * KEYS: account key, acting session key ('' = no actor check).
+ * Returns 1, or 0 when the acting session has ended (nothing changed).
+ */
+export const ENABLE_ACCOUNT: StoreScript = {
+  name: "enable-account",
+  source: `
+if KEYS[2] ~= '' and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'email') == 1 then
+  redis.call('HSET', KEYS[1], 'disabled', '0')
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
 `,
 };
 

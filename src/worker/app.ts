@@ -8,16 +8,20 @@ import { Hono } from "hono";
 import type { AppEnv, Deps } from "./deps.js";
 import { cors } from "../http/cors.js";
 import { requestLog } from "../http/request-log.js";
+import { healthCheck } from "../http/health.js";
+import { HEALTH_CACHE_MS } from "../defaults.js";
 import { errorHandler, jsonError } from "../http/responses.js";
 import { adminRoutes } from "./routes/admin.js";
 import { apiRoutes } from "./routes/api.js";
 import { authRoutes } from "./routes/auth.js";
 import { gateway } from "./routes/gateway.js";
-import { wsRoutes } from "./routes/ws.js";
+import { wsRoutes, type RoomAuthorizer } from "./routes/ws.js";
 
 export interface AppOptions {
   /** Where the one-line-per-request log goes. @default console.log when `REQUEST_LOG` is on, else none */
   log?: ((line: string) => void) | null;
+  /** Who may join which `/ws` room (routes/ws.ts). @default every verified user, every room */
+  authorizeRoom?: RoomAuthorizer;
 }
 
 export function createApp(deps: Deps, options: AppOptions = {}) {
@@ -40,16 +44,13 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   // Gateway mode: protected paths are verified and proxied before any local route.
   const proxy = gateway(deps);
   if (proxy) app.use(proxy);
+  const health = healthCheck({ ping: () => deps.store.ping(), ttlMs: HEALTH_CACHE_MS, now: deps.now });
   const routes = app
     .get("/health", async (c) => {
-      try {
-        await deps.store.ping();
-        return c.json({ ok: true, store: "up" as const });
-      } catch {
-        return c.json({ ok: false, store: "down" as const }, 503);
-      }
+      const answer = await health();
+      return answer.ok ? c.json({ ok: true, store: "up" as const }) : c.json({ ok: false, store: "down" as const }, 503);
     })
-    .route("/", wsRoutes(deps))
+    .route("/", wsRoutes(deps, { authorizeRoom: options.authorizeRoom }))
     .route("/auth", authRoutes(deps))
     .route("/api", apiRoutes(deps))
     .route("/admin", adminRoutes(deps));

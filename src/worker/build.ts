@@ -45,7 +45,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
   const sockets = new SocketRegistry();
   core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
-  const cookie = cookieSource({ sameSite: config.cookie.sameSite });
+  const cookie = cookieSource({ sameSite: config.cookie.sameSite, trustedOrigins: config.cookie.trustedOrigins });
   // Sockets held by Durable Objects, wherever they are: pushed through the user's object. Every
   // path that ends sessions comes through the manager, so this one subscription covers them all.
   const realtime = overrides.realtime ?? null;
@@ -58,7 +58,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     rateLimits: createRateLimits({
       store,
       prefix: core.keys.rateLimit,
-      rules: limitRules(config.rateLimits),
+      rules: limitRules(config.rateLimits, config.ws),
       now: core.now,
     }),
     sockets,

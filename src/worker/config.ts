@@ -9,6 +9,7 @@ import { MAX_TICKET_TTL_MS } from "../session/tickets.js";
 import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import type { SessionPolicy } from "../session/manager.js";
 import type { SameSite } from "../cookie/session-cookie.js";
+import { gatewayConfig, type GatewayConfig } from "./gateway-config.js";
 
 export interface Env {
   ENVIRONMENT?: string;
@@ -26,6 +27,7 @@ export interface Env {
   SESSION_CACHE_TTL?: string;
   CORS_ORIGINS?: string;
   SESSION_COOKIE_SAMESITE?: string;
+  COOKIE_TRUSTED_ORIGINS?: string;
   WS_ALLOWED_ORIGINS?: string;
   WS_QUERY_SESSION_TOKEN?: string;
   WS_RECHECK_INTERVAL?: string;
@@ -34,10 +36,16 @@ export interface Env {
   WS_MAX_SOCKETS_PER_SESSION?: string;
   WS_MAX_SOCKETS_PER_USER?: string;
   WS_MAX_MESSAGE_BYTES?: string;
+  WS_UPGRADE_RATE?: string;
+  WS_MESSAGE_RATE?: string;
+  WS_ROOM_BYTE_RATE?: string;
+  WS_ROOM_EMAILS?: string;
   RATE_LIMIT_LOGIN_ACCOUNT?: string;
   RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS?: string;
   RATE_LIMIT_LOGIN_UNDER_ATTACK?: string;
   RATE_LIMIT_PASSWORD_CHECK?: string;
+  RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT?: string;
+  RATE_LIMIT_PASSWORD_CHANGE_SESSION?: string;
   RATE_LIMIT_LOGIN_IP?: string;
   RATE_LIMIT_REGISTER_IP?: string;
   ORIGIN_URL?: string;
@@ -45,6 +53,7 @@ export interface Env {
   GATEWAY_ASSERTION_KEY?: string;
   GATEWAY_AUDIENCE?: string;
   GATEWAY_FORWARD_AUTHORIZATION?: string;
+  GATEWAY_FORWARD_HEADERS?: string;
   REQUEST_LOG?: string;
   SERVER_TIMING?: string;
   /**
@@ -75,8 +84,12 @@ export interface Config {
   policy: SessionPolicy;
   cacheTtlMs: number;
   corsOrigins: string[];
-  /** The `__Host-session` cookie transport (login with `"transport": "cookie"`). */
-  cookie: { sameSite: SameSite };
+  /**
+   * The `__Host-session` cookie transport (login with `"transport": "cookie"`). `trustedOrigins`:
+   * pages besides the worker's own whose cookie requests pass the CSRF check and whose cookie
+   * opens sockets (COOKIE_TRUSTED_ORIGINS; never taken from CORS_ORIGINS).
+   */
+  cookie: { sameSite: SameSite; trustedOrigins: string[] };
   ws: {
     allowedOrigins: string[];
     querySessionToken: boolean;
@@ -89,6 +102,14 @@ export interface Config {
     /** Live sockets per user: store-wide for `/ws` (its Durable Objects), per isolate for gateway relays. */
     maxSocketsPerUser: number;
     maxMessageBytes: number;
+    /** WebSocket upgrades per session (store-wide), `/ws` and the gateway's relay. */
+    upgradeRate: RateLimitRule;
+    /** Messages per socket in the demo room (a token bucket: `limit` at once, refilled over the window). */
+    messageRate: RateLimitRule;
+    /** Bytes a demo room fans out (message size × sockets reached), per window. */
+    roomByteRate: RateLimitRule;
+    /** Whether the demo room's presence and messages name users' emails (else ids only). */
+    roomEmails: boolean;
   };
   rateLimits: {
     loginPerAccount: RateLimitRule;
@@ -97,9 +118,11 @@ export interface Config {
     loginPerIp: RateLimitRule;
     registerPerIp: RateLimitRule;
     passwordCheck: RateLimitRule;
+    passwordChangeAccount: RateLimitRule;
+    passwordChangeSession: RateLimitRule;
   };
-  /** `audience`: what assertions name as their intended origin (GATEWAY_AUDIENCE, default ORIGIN_URL's origin). */
-  gateway: { originUrl: string; paths: string[]; assertionKey: string; audience: string; forwardAuthorization: boolean } | null;
+  /** Gateway mode (ORIGIN_URL), or null. */
+  gateway: GatewayConfig | null;
   /** One JSON line per request on stdout. */
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
@@ -108,7 +131,7 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
 
-const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+export const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
 export const MIN_PEPPER_LENGTH = 32;
 
@@ -189,6 +212,9 @@ export function loadConfig(env: Env): ConfigResult {
   const touchIntervalMs = env.SESSION_TOUCH_INTERVAL ? duration("SESSION_TOUCH_INTERVAL", "3 m") : defaultTouchInterval(idleTimeoutMs);
 
   const corsOrigins = list(env.CORS_ORIGINS);
+  const cookieTrusted = list(env.COOKIE_TRUSTED_ORIGINS ?? DEFAULTS.cookieTrustedOrigins);
+  const badTrusted = cookieTrusted.filter((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+  if (badTrusted.length) problems.push(`COOKIE_TRUSTED_ORIGINS entries must be origins like https://app.example (got ${badTrusted.map((o) => `"${o}"`).join(", ")})`);
   const badOrigin = [...corsOrigins, ...list(env.WS_ALLOWED_ORIGINS)].filter((o) => o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o));
   if (badOrigin.length) problems.push(`CORS_ORIGINS / WS_ALLOWED_ORIGINS entries must be origins like https://app.example (got ${badOrigin.map((o) => `"${o}"`).join(", ")})`);
   if (corsOrigins.includes("*")) problems.push("CORS_ORIGINS may not be * (list the SPA origins)");
@@ -196,27 +222,12 @@ export function loadConfig(env: Env): ConfigResult {
   const sameSite = (env.SESSION_COOKIE_SAMESITE ?? DEFAULTS.sessionCookieSameSite).trim().toLowerCase();
   if (sameSite !== "lax" && sameSite !== "strict") problems.push(`SESSION_COOKIE_SAMESITE must be lax or strict (got "${env.SESSION_COOKIE_SAMESITE}")`);
   if (env.SERVER_TIMING && env.SERVER_TIMING !== "on" && env.SERVER_TIMING !== "off") problems.push(`SERVER_TIMING must be on or off (got "${env.SERVER_TIMING}")`);
+  const roomEmails = env.WS_ROOM_EMAILS ?? DEFAULTS.wsRoomEmails;
+  if (roomEmails !== "on" && roomEmails !== "off") problems.push(`WS_ROOM_EMAILS must be on or off (got "${roomEmails}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
-  let gateway: Config["gateway"] = null;
-  if (env.ORIGIN_URL) {
-    let originOfUrl = "";
-    try {
-      originOfUrl = new URL(env.ORIGIN_URL).origin;
-    } catch {
-      // Named below.
-    }
-    if (!/^https?:\/\/[^\s]+$/.test(env.ORIGIN_URL) || !originOfUrl) problems.push("ORIGIN_URL must be an http(s) URL");
-    const assertionKey = env.GATEWAY_ASSERTION_KEY ?? "";
-    if (assertionKey.length < MIN_PEPPER_LENGTH) problems.push(`GATEWAY_ASSERTION_KEY must be set (at least ${MIN_PEPPER_LENGTH} characters) when ORIGIN_URL is set`);
-    gateway = {
-      originUrl: env.ORIGIN_URL.replace(/\/$/, ""),
-      paths: list(env.GATEWAY_PATHS),
-      assertionKey,
-      audience: env.GATEWAY_AUDIENCE || originOfUrl,
-      forwardAuthorization: env.GATEWAY_FORWARD_AUTHORIZATION === "true",
-    };
-  }
+  const gateway = gatewayConfig(env, problems);
+
 
   const config: Config = {
     environment: environment ?? "production",
@@ -239,7 +250,7 @@ export function loadConfig(env: Env): ConfigResult {
     },
     cacheTtlMs: duration("SESSION_CACHE_TTL", DEFAULTS.cacheTtl),
     corsOrigins,
-    cookie: { sameSite: sameSite === "strict" ? "Strict" : "Lax" },
+    cookie: { sameSite: sameSite === "strict" ? "Strict" : "Lax", trustedOrigins: cookieTrusted },
     ws: {
       allowedOrigins: env.WS_ALLOWED_ORIGINS ? list(env.WS_ALLOWED_ORIGINS) : corsOrigins,
       querySessionToken: wsQuery === "allow",
@@ -249,6 +260,10 @@ export function loadConfig(env: Env): ConfigResult {
       maxSocketsPerSession: integer("WS_MAX_SOCKETS_PER_SESSION", DEFAULTS.wsMaxSocketsPerSession, 1, 1000),
       maxSocketsPerUser: integer("WS_MAX_SOCKETS_PER_USER", DEFAULTS.wsMaxSocketsPerUser, 1, 10_000),
       maxMessageBytes: integer("WS_MAX_MESSAGE_BYTES", DEFAULTS.wsMaxMessageBytes, 16, 1_048_576),
+      upgradeRate: rule("WS_UPGRADE_RATE", DEFAULTS.wsUpgradeRate),
+      messageRate: rule("WS_MESSAGE_RATE", DEFAULTS.wsMessageRate),
+      roomByteRate: rule("WS_ROOM_BYTE_RATE", DEFAULTS.wsRoomByteRate),
+      roomEmails: roomEmails === "on",
     },
     rateLimits: {
       loginPerAccount: rule("RATE_LIMIT_LOGIN_ACCOUNT", DEFAULTS.rateLimitLoginAccount),
@@ -257,6 +272,8 @@ export function loadConfig(env: Env): ConfigResult {
       loginPerIp: rule("RATE_LIMIT_LOGIN_IP", DEFAULTS.rateLimitLoginIp),
       registerPerIp: rule("RATE_LIMIT_REGISTER_IP", DEFAULTS.rateLimitRegisterIp),
       passwordCheck: rule("RATE_LIMIT_PASSWORD_CHECK", DEFAULTS.rateLimitPasswordCheck),
+      passwordChangeAccount: rule("RATE_LIMIT_PASSWORD_CHANGE_ACCOUNT", DEFAULTS.rateLimitPasswordChangeAccount),
+      passwordChangeSession: rule("RATE_LIMIT_PASSWORD_CHANGE_SESSION", DEFAULTS.rateLimitPasswordChangeSession),
     },
     gateway,
     requestLog: env.REQUEST_LOG !== "off",

@@ -8,15 +8,22 @@
  *   → {type:"hello", user, room, presence}   to a socket that joined
  *   → {type:"presence", users}               to everyone else when someone joins or leaves
  *   ← any text                               broadcast to everyone as {type:"message", from, data}
- * A message over the size limit closes the sender with 1009; binary frames with 1003. The text
- * frame "ping" is answered "pong" by the runtime (the object is not woken).
+ *   → {type:"dropped", reason:"room_busy"}      to a sender whose message the room's budget dropped
+ * Presence entries and `from` are `{id}` — `{id, email}` only with WS_ROOM_EMAILS=on: a room
+ * anyone may join must not hand out its members' addresses. A message over the size limit
+ * closes the sender with 1009; binary frames with 1003; more messages than the socket's budget
+ * (WS_MESSAGE_RATE) with 1008. The room's fan-out (bytes × sockets reached) has a budget of its
+ * own (WS_ROOM_BYTE_RATE). Both budgets are token buckets in object memory, refilled from the
+ * clock when a message comes: no timer, so the object still hibernates. The text frame "ping"
+ * is answered "pong" by the runtime (the object is not woken).
  */
 import { DurableObject } from "cloudflare:workers";
 import { requireDeps } from "./deps-for.js";
 import type { WorkerEnv as Env } from "./env.js";
 import { refusalResponse } from "../http/responses.js";
 import { acceptVerified, alarmNoLaterThan, closeSessions, identityOf, liveSocketIds, recheckSockets, RecentlyEnded, type VerifiedAttachment } from "../realtime/host.js";
-import { CLOSE_MESSAGE_TOO_BIG, CLOSE_SESSION_ENDED, CLOSE_TEXT_ONLY, readIdentity, type SocketHost, type SocketIdentity } from "../realtime/identity.js";
+import { TokenBucket } from "../realtime/token-bucket.js";
+import { CLOSE_MESSAGE_TOO_BIG, CLOSE_RATE_LIMITED, CLOSE_SESSION_ENDED, CLOSE_TEXT_ONLY, readIdentity, type SocketHost, type SocketIdentity } from "../realtime/identity.js";
 import { releaseSocket } from "../realtime/upgrade.js";
 import { recheckReader } from "../realtime/store-read.js";
 
@@ -30,6 +37,9 @@ const json = (status: number, body: Record<string, unknown>) => Response.json(bo
 
 export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   private readonly ended = new RecentlyEnded();
+  /** Per socket id: its message budget. Memory only (see the protocol note above). */
+  private readonly budgets = new Map<string, TokenBucket>();
+  private roomBytes: TokenBucket | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -55,8 +65,9 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     acceptVerified(this.ctx, server, identity);
-    server.send(JSON.stringify({ type: "hello", user: userOf(identity), room, presence: this.presence() }));
-    this.broadcast({ type: "presence", users: this.presence() }, server);
+    const emails = deps.config.ws.roomEmails;
+    server.send(JSON.stringify({ type: "hello", user: userOf(identity), room, presence: this.presence(emails) }));
+    this.broadcast({ type: "presence", users: this.presence(emails) }, server);
     // The alarm: at the session's expiry, and at the latest one safety-net interval from now.
     await alarmNoLaterThan(this.ctx, Math.min(identity.expiresAt + 1, Date.now() + deps.config.ws.recheckIntervalMs));
     return new Response(null, { status: 101, webSocket: client });
@@ -66,10 +77,17 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
     const a = ws.deserializeAttachment() as VerifiedAttachment | null;
     if (!a?.es) return ws.close(CLOSE_SESSION_ENDED.code, CLOSE_SESSION_ENDED.reason);
     if (typeof message !== "string") return ws.close(CLOSE_TEXT_ONLY.code, CLOSE_TEXT_ONLY.reason);
-    const { maxMessageBytes } = (await this.deps()).config.ws;
+    const { maxMessageBytes, messageRate, roomByteRate, roomEmails } = (await this.deps()).config.ws;
     // UTF-16 length × 3 bounds the UTF-8 size: encode only when it might be over.
     if (message.length * 3 > maxMessageBytes && new TextEncoder().encode(message).byteLength > maxMessageBytes) {
       return ws.close(CLOSE_MESSAGE_TOO_BIG.code, CLOSE_MESSAGE_TOO_BIG.reason);
+    }
+    const now = Date.now();
+    let budget = this.budgets.get(a.es.socketId);
+    if (!budget) this.budgets.set(a.es.socketId, (budget = new TokenBucket(messageRate.limit, messageRate.windowMs, now)));
+    if (!budget.take(1, now)) {
+      this.budgets.delete(a.es.socketId);
+      return ws.close(CLOSE_RATE_LIMITED.code, CLOSE_RATE_LIMITED.reason);
     }
     if (!a.active) ws.serializeAttachment({ ...a, active: true } satisfies VerifiedAttachment);
     let data: unknown = message;
@@ -78,7 +96,15 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
     } catch {
       // Not JSON: relay the text as it came.
     }
-    this.broadcast({ type: "message", from: { id: a.es.userId, email: a.es.email }, data });
+    const text = JSON.stringify({ type: "message", from: userRef(a.es.userId, a.es.email, roomEmails), data });
+    // What the fan-out costs: its size once per socket it reaches.
+    const sockets = this.ctx.getWebSockets();
+    this.roomBytes ??= new TokenBucket(roomByteRate.limit, roomByteRate.windowMs, now);
+    if (!this.roomBytes.take(utf8Length(text) * sockets.length, now)) {
+      ws.send(JSON.stringify({ type: "dropped", reason: "room_busy" }));
+      return;
+    }
+    for (const peer of sockets) sendQuietly(peer, text);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -111,35 +137,53 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
     return liveSocketIds(this.ctx, socketIds);
   }
 
-  /** Who is here: one entry per user, by email. */
-  private presence(except?: WebSocket): { id: string; email: string }[] {
+  /** Who is here: one entry per user, ids (and emails only when configured), in a stable order. */
+  private presence(emails: boolean, except?: WebSocket): { id: string; email?: string }[] {
     const users = new Map<string, string>();
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
       const id = identityOf(ws);
       if (id) users.set(id.userId, id.email);
     }
-    return [...users].map(([id, email]) => ({ id, email })).sort((a, b) => a.email.localeCompare(b.email));
+    return [...users].sort(([a], [b]) => a.localeCompare(b)).map(([id, email]) => userRef(id, email, emails));
   }
 
   private broadcast(message: unknown, except?: WebSocket): void {
     const text = JSON.stringify(message);
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except) continue;
-      try {
-        ws.send(text);
-      } catch {
-        // Closing: its own close event follows.
-      }
-    }
+    for (const ws of this.ctx.getWebSockets()) if (ws !== except) sendQuietly(ws, text);
   }
 
   private async left(ws: WebSocket): Promise<void> {
     const id = identityOf(ws);
-    this.broadcast({ type: "presence", users: this.presence(ws) }, ws);
+    if (id) this.budgets.delete(id.socketId);
+    const emails = (await this.deps()).config.ws.roomEmails;
+    this.broadcast({ type: "presence", users: this.presence(emails, ws) }, ws);
     // Unreported, the row goes anyway: at the session's end, or at the next reconciliation at a cap.
     if (id && this.env.USER_SOCKETS) await releaseSocket(this.env.USER_SOCKETS, id);
   }
+}
+
+/** How the room names a user to others: the id, and the email only when configured. */
+function userRef(id: string, email: string, withEmail: boolean): { id: string; email?: string } {
+  return withEmail ? { id, email } : { id };
+}
+
+function sendQuietly(ws: WebSocket, text: string): void {
+  try {
+    ws.send(text);
+  } catch {
+    // Closing: its own close event follows.
+  }
+}
+
+/** UTF-8 size of a string, without encoding it when it is ASCII-sized either way. */
+function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) n += c > 0x7ff && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return n;
 }
 
 function userOf(identity: SocketIdentity) {

@@ -22,11 +22,10 @@ describe("readSessionCookie()", () => {
   it("missing: no header, other cookies, a longer name, the name without a value", () => {
     for (const h of [undefined, null, "", "a=1", `${SESSION_COOKIE}x=${TOKEN}`, `x${SESSION_COOKIE}=${TOKEN}`, SESSION_COOKIE]) expect(readSessionCookie(h)).toEqual({ reason: "missing" });
   });
-  it("malformed: twice (a planted second one), empty, oversized value, oversized header", () => {
+  it("malformed: twice (a planted second one), empty, oversized value", () => {
     expect(readSessionCookie(`${SESSION_COOKIE}=${TOKEN}; ${SESSION_COOKIE}=${TOKEN}`)).toEqual({ reason: "malformed" });
     expect(readSessionCookie(`${SESSION_COOKIE}=`)).toEqual({ reason: "malformed" });
     expect(readSessionCookie(`${SESSION_COOKIE}=${"x".repeat(200)}`)).toEqual({ reason: "malformed" });
-    expect(readSessionCookie(`a=${"x".repeat(9000)}; ${SESSION_COOKIE}=${TOKEN}`)).toEqual({ reason: "malformed" });
   });
 });
 

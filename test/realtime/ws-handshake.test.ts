@@ -26,8 +26,8 @@ describe("GET /ws", () => {
     const res = await upgrade(`/ws?room=${room}&token=${await ticketFor(a.token)}`);
     expect(res.status).toBe(101);
     const s = open(res);
-    expect(await s.next()).toEqual({ type: "hello", user: a.user, room, presence: [{ id: a.user.id, email: a.email }] });
-    const from = { id: a.user.id, email: a.email };
+    expect(await s.next()).toEqual({ type: "hello", user: a.user, room, presence: [{ id: a.user.id }] });
+    const from = { id: a.user.id };
     s.ws.send(JSON.stringify({ n: 1 }));
     expect(await s.next()).toEqual({ type: "message", from, data: { n: 1 } });
     s.ws.send("plain text");

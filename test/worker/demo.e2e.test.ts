@@ -277,7 +277,10 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       const bId = (await bPage.page.locator("#me-id").textContent())!;
       // A sees B arrive; B sees both.
       await expect.poll(() => a.page.locator(`#ws-presence .person[data-user-id="${bId}"]`).count(), { timeout: 5_000 }).toBe(1);
-      await expect(bPage.page.locator("#ws-presence").textContent()).resolves.toContain(DEMO.email);
+      // Others are named by user id (WS_ROOM_EMAILS is off): B sees A's entry, not A's email.
+      const aId = (await a.page.locator("#me-id").textContent())!;
+      await expect.poll(() => bPage.page.locator(`#ws-presence .person[data-user-id="${aId}"]`).count(), { timeout: 5_000 }).toBe(1);
+      await expect(bPage.page.locator("#ws-presence").textContent()).resolves.not.toContain(DEMO.email);
 
       // The admin is the demo admin the stack seeded (dev/accounts.ts DEMO_USERS), signed in from Node.
       const login = await fetch(`${direct}/auth/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }), signal: AbortSignal.timeout(10_000) });

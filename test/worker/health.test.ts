@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testApp } from "../helpers/app.js";
+import { Clock, testApp } from "../helpers/app.js";
 import { call } from "../helpers/http.js";
 import { privateStore, setControl } from "../helpers/store.js";
 
@@ -22,9 +22,11 @@ describe("GET /health", () => {
   it("answers 503 within 2 s when the store hangs", async () => {
     const store = await privateStore();
     try {
-      const app = await testApp({ UPSTASH_REDIS_REST_URL: store.url, UPSTASH_REDIS_REST_TOKEN: store.token });
+      const clock = new Clock();
+      const app = await testApp({ UPSTASH_REDIS_REST_URL: store.url, UPSTASH_REDIS_REST_TOKEN: store.token }, clock);
       expect((await call("/health", {}, app.fetch)).status).toBe(200);
       await setControl(store, { fault: "hang" });
+      clock.advance(1_001); // past the answer's lifetime (HEALTH_CACHE_MS)
       const started = Date.now();
       const r = await call("/health", {}, app.fetch);
       expect(r.status).toBe(503);

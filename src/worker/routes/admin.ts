@@ -17,7 +17,7 @@ function userId(c: Context): string {
 }
 
 export function adminRoutes(deps: Deps) {
-  const { accounts, sessions } = deps;
+  const { sessions } = deps;
   return new Hono<AppEnv>()
     .use(sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: deps.config.serverTiming }), requireRole("admin"))
     .get("/users/:id/sessions", async (c) => {
@@ -32,14 +32,21 @@ export function adminRoutes(deps: Deps) {
       const id = userId(c);
       // An admin who disables their own account locks themselves out, and may be the last one.
       if (id === c.var.user.id) throw jsonError("conflict", { reason: "cannot_disable_self" });
-      // One atomic step, only while the acting admin's session is live (DISABLE_ACCOUNT): two
-      // admins disabling each other cannot both succeed, so an enabled admin always remains.
+      // Any user id, with a password account or not (SSO, RPC and library users too). One atomic
+      // step, only while the acting admin's session is live (DISABLE_ACCOUNT): two admins
+      // disabling each other cannot both succeed, so an enabled admin always remains.
       const result = await sessions.disableUser(id, c.var.session.id);
-      if (!result.ok) throw result.reason === "revoked" ? refuse({ status: 401, reason: "revoked" }) : jsonError("not_found");
+      if (!result.ok) throw refuse({ status: 401, reason: "revoked" });
       return c.json({ disabled: true, revoked: result.revoked });
     })
     .post("/users/:id/enable", async (c) => {
-      if (!(await accounts.setDisabled(userId(c), false))) throw jsonError("not_found");
+      const id = userId(c);
+      // An enabled admin has nothing to enable on themselves; a disabled one has no session left
+      // but may have a request in flight: refused either way, so a disable always holds.
+      if (id === c.var.user.id) throw jsonError("conflict", { reason: "cannot_enable_self" });
+      // Only while the acting admin's session is live, in the same step as the write.
+      const result = await sessions.enableUser(id, c.var.session.id);
+      if (!result.ok) throw refuse({ status: 401, reason: "revoked" });
       return c.json({ disabled: false });
     });
 }

@@ -4,7 +4,7 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { nextCredentialVersion, normaliseEmail } from "../../accounts/accounts.js";
-import { countLoginAttempt, refundAttempt } from "../../accounts/login-limits.js";
+import { countLoginAttempt, countPasswordChange, refundAttempt, refundPasswordChange } from "../../accounts/login-limits.js";
 import { CredentialsSchema, PasswordChangeSchema } from "../../accounts/schemas.js";
 import type { LimitDecision } from "../../accounts/rate-limits.js";
 import { sessionAuth } from "../../credentials/middleware.js";
@@ -136,11 +136,23 @@ export function authRoutes(deps: Deps) {
       // stolen token must not become a password oracle. Counted per session before the PBKDF2
       // derivation, given back when right; per session, so a thief's guesses never lock the
       // owner's own sessions out of changing the password.
-      const check = await rateLimits.hit("passwordCheck", c.var.session.id);
+      const session = c.var.session.id;
+      const check = await rateLimits.hit("passwordCheck", session);
       if (!check.ok) tooMany(check);
+      // Changes themselves are limited too: each costs two derivations, and each issues a fresh
+      // session, so the account's budget is what holds. Counted before any derivation; a wrong
+      // current password gives the counts back (a thief's guesses must not spend the owner's).
+      const changes = await countPasswordChange(rateLimits, account.id, session);
+      if (!changes.ok) {
+        await rateLimits.refund("passwordCheck", session);
+        tooMany(changes);
+      }
       // 403, not 401: the token is fine.
-      if (!(await passwords.verify(body.currentPassword, account.passwordHash))) throw forbidden("current_password_incorrect");
-      await rateLimits.refund("passwordCheck", c.var.session.id);
+      if (!(await passwords.verify(body.currentPassword, account.passwordHash))) {
+        await refundPasswordChange(rateLimits, account.id, session);
+        throw forbidden("current_password_incorrect");
+      }
+      await rateLimits.refund("passwordCheck", session);
       const hash = await passwords.hash(body.newPassword);
       // One atomic step: the new hash, the version bump, every session ended (this one included)
       // and this device's fresh token (ASVS 7.4.3, 7.2.4), handed over the way the old one came:

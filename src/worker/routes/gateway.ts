@@ -5,17 +5,10 @@
  *   X-Session-User, X-Session-Roles, X-Session-Id (the stored hash, not the token's id),
  *   X-Session-Assertion (see gateway/assertion.ts)
  *
-  async function originHeaders(c: Context<AppEnv>, session: Session, path: string): Promise<Headers> {
-    const headers = new Headers(c.req.raw.headers);
-    for (const name of [...headers.keys()]) {
-      if (name.toLowerCase().startsWith("x-session-") || HOP_BY_HOP.includes(name.toLowerCase())) headers.delete(name);
-    }
-    if (!gw!.forwardAuthorization) headers.delete("authorization");
-    // The session cookie is this worker's credential, never the origin's.
-    const cookies = withoutSessionCookie(headers.get("cookie"));
-    if (cookies === null) headers.delete("cookie");
-    else headers.set("cookie", cookies);
-    const identity = { user: session.userId, roles: session.roles.join(","), sessionId: session.id, method: c.req.method, path };
+ * What the client sent passes through `forwardHeaders` first (gateway/forward-headers.ts: every
+ * identity, proxy and hop-by-hop header removed, or only GATEWAY_FORWARD_HEADERS kept), the
+ * session cookie is taken out of `Cookie`, and the forwarding headers are the gateway's own.
+ * WebSocket upgrades follow the `/ws` handshake rules and are relayed (docs/GATEWAY.md).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { importAssertionKey, signAssertion, type AssertedRequest } from "../../gateway/assertion.js";
@@ -29,6 +22,7 @@ import { jsonError, refusalResponse } from "../../http/responses.js";
 import type { Session } from "../../session/record.js";
 import { authorizeUpgrade, checkSocketCap, isUpgrade } from "../../realtime/handshake.js";
 import { watchSession } from "../../realtime/relay-watch.js";
+import { limitUpgrades } from "./ws.js";
 
 /** The origin's view of the request target: pathname and query of the URL actually fetched. */
 function targetOf(url: string): string {
@@ -67,7 +61,7 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
   const httpAuth = { sources: deps.sources };
 
   async function originHeaders(c: Context<AppEnv>, session: Session, target: string): Promise<Headers> {
-    const headers = forwardHeaders(c.req.raw.headers, { forwardAuthorization: gw!.forwardAuthorization });
+    const headers = forwardHeaders(c.req.raw.headers, { forwardAuthorization: gw!.forwardAuthorization, allow: gw!.forwardHeaders });
     // The session cookie is this worker's credential, never the origin's.
     const cookies = withoutSessionCookie(headers.get("cookie"));
     if (cookies === null) headers.delete("cookie");
@@ -102,6 +96,7 @@ export function gateway(deps: Deps): MiddlewareHandler<AppEnv> | null {
     if (isUpgrade(c)) {
       const grant = await authorizeUpgrade(c, credentials, handshake);
       if (!grant.ok) return refusalResponse(grant.refusal);
+      await limitUpgrades(deps, grant.session);
       checkSocketCap(deps.sockets, grant.session, deps.config.ws.maxSocketsPerUser);
       const target = gw.originUrl + url.pathname + withoutTicket(url.search);
       const headers = await originHeaders(c, grant.session, target);
