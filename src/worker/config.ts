@@ -46,6 +46,8 @@ export interface Env {
   GATEWAY_AUDIENCE?: string;
   GATEWAY_FORWARD_AUTHORIZATION?: string;
   REQUEST_LOG?: string;
+  DBSC?: string;
+  DBSC_COOKIE_TTL?: string;
   SERVER_TIMING?: string;
   /**
    * The static-assets binding (the demo SPA), served by the platform before the worker runs.
@@ -100,6 +102,12 @@ export interface Config {
   };
   /** `audience`: what assertions name as their intended origin (GATEWAY_AUDIENCE, default ORIGIN_URL's origin). */
   gateway: { originUrl: string; paths: string[]; assertionKey: string; audience: string; forwardAuthorization: boolean } | null;
+  /**
+   * Device Bound Session Credentials for cookie logins (issue 24): offered with every cookie
+   * login; a browser that registers swaps the long-lived cookie for one of `cookieTtlMs` it
+   * renews by signing a challenge. Browsers without DBSC keep the long-lived cookie.
+   */
+  dbsc: { enabled: boolean; cookieTtlMs: number };
   /** One JSON line per request on stdout. */
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
@@ -196,6 +204,7 @@ export function loadConfig(env: Env): ConfigResult {
   const sameSite = (env.SESSION_COOKIE_SAMESITE ?? DEFAULTS.sessionCookieSameSite).trim().toLowerCase();
   if (sameSite !== "lax" && sameSite !== "strict") problems.push(`SESSION_COOKIE_SAMESITE must be lax or strict (got "${env.SESSION_COOKIE_SAMESITE}")`);
   if (env.SERVER_TIMING && env.SERVER_TIMING !== "on" && env.SERVER_TIMING !== "off") problems.push(`SERVER_TIMING must be on or off (got "${env.SERVER_TIMING}")`);
+  if (env.DBSC && env.DBSC !== "on" && env.DBSC !== "off") problems.push(`DBSC must be on or off (got "${env.DBSC}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
   let gateway: Config["gateway"] = null;
@@ -259,6 +268,9 @@ export function loadConfig(env: Env): ConfigResult {
       passwordCheck: rule("RATE_LIMIT_PASSWORD_CHECK", DEFAULTS.rateLimitPasswordCheck),
     },
     gateway,
+    // Minutes by default: a copied bound cookie is worth at most that; each renewal costs one
+    // signature and one store command. Seconds are allowed for tests.
+    dbsc: { enabled: env.DBSC !== "off", cookieTtlMs: duration("DBSC_COOKIE_TTL", "5 m", 1000) },
     requestLog: env.REQUEST_LOG !== "off",
     serverTiming: env.SERVER_TIMING ? env.SERVER_TIMING === "on" : environment !== "production",
   };
