@@ -444,7 +444,10 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     // Another origin, or a request that brings its own Authorization: passed through as given.
     if (!isOurs(request.url) || request.headers.has("Authorization")) return send(request);
     const sentWith = held;
-    const res = await send(withCookie(request));
+    let res = await send(withCookie(request.clone()));
+    // Sent with the long-lived cookie while the browser was swapping it for a DBSC-bound one:
+    // the browser now holds the bound cookie, so the same request once more.
+    if (res.status === 401 && parseErrorBody(await readJson(res.clone()))?.reason === "device_bound") res = await send(withCookie(request));
     // On a 401 the worker has cleared the cookie. Only the session that was in use is forgotten.
     if (await refused(res, sentWith !== null && held === sentWith, request.url)) return res;
     // A password change re-issues the session into a new cookie: adopt what the body describes.

@@ -109,9 +109,13 @@ function cachedAnswer(p: Presented, deps: CredentialDeps): { session: Session; s
   return result.ok ? result : { status: 401, reason: result.reason };
 }
 
-/** A 401 for what a cookie presented also removes the cookie. */
+/**
+ * A 401 for what a cookie presented also removes the cookie, except `device_bound`: that request
+ * left with the long-lived cookie just before a DBSC registration replaced it, and clearing now
+ * would delete the bound cookie the browser holds.
+ */
 function clearing(r: Refusal, source: TokenSource): Refusal {
-  return r.status === 401 && source.clear ? { ...r, setCookie: source.clear } : r;
+  return r.status === 401 && source.clear && r.reason !== "device_bound" ? { ...r, setCookie: source.clear } : r;
 }
 
 function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undefined {

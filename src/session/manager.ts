@@ -185,7 +185,7 @@ export class SessionManager {
       if (session.bound) return { ok: false, reason: "already_bound" };
       const next: Session = { ...session, bound: binding };
       if (Number(await this.store.run<number>(SWAP_RECORD, [key], [raw, encodeRecord(next)])) === 1) {
-        this.reader.evict([sessionId]);
+        this.reader.evict([sessionId], "device_bound");
         return { ok: true, session: next };
       }
     }

@@ -145,8 +145,11 @@ export class SessionReader {
     return this.keyRing.verify(token);
   }
 
-  /** Sessions ended in this isolate: evicted at once, and remembered as dead for the cache TTL. */
-  evict(sessionIds: readonly string[]): void {
+  /**
+   * Sessions ended in this isolate: evicted at once, and remembered as dead for the cache TTL.
+   * `device_bound`: not ended, but its long-lived token stopped counting (a DBSC binding).
+   */
+  evict(sessionIds: readonly string[], reason: SessionReason = "revoked"): void {
     for (const id of sessionIds) {
       // Even when no token of this session is cached here: a read of it may be in flight.
       this.generation++;
@@ -154,7 +157,7 @@ export class SessionReader {
       if (token === undefined) continue;
       this.bySession.delete(id);
       this.entries.delete(token);
-      this.putDead(token, "revoked");
+      this.putDead(token, reason);
     }
   }
 

@@ -146,7 +146,7 @@ describe("attack: the long-lived cookie copied before the binding", () => {
     expect((await status(fetch, login.token)).body).toMatchObject({ reason: "device_bound" });
     const again = await fetch(new Request(BASE + "/auth/dbsc/register", { method: "POST", headers: { Cookie: `${COOKIE}=${login.token}`, "Secure-Session-Response": "x.y.z" } }));
     expect(again.status).toBe(401);
-    expect((await again.json()).reason).toBe("device_bound");
+    expect(((await again.json()) as { reason: string }).reason).toBe("device_bound");
   });
 
   it("a slide from a copy read before the binding does not unbind the record", async () => {

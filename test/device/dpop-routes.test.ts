@@ -13,7 +13,7 @@ async function signedIn() {
   const email = uniqueEmail("dpop");
   await register(app.fetch, email);
   const key = await loadDpopKey({ storageName: null });
-  const client = createSessionClient({ baseUrl: BASE, fetch: app.fetch, dpop: key });
+  const client = createSessionClient({ baseUrl: BASE, fetch: (input, init) => app.fetch(new Request(input, init)), dpop: key });
   await client.login(email, PASSWORD);
   return { ...app, client, key, token: client.token! };
 }
@@ -25,7 +25,7 @@ describe("DPoP-bound Bearer tokens", () => {
     const { client } = await signedIn();
     const res = await client.fetch("/auth/session");
     expect(res.status).toBe(200);
-    expect((await res.json()).session.bound).toBe("dpop");
+    expect(((await res.json()) as { session: { bound: string } }).session.bound).toBe("dpop");
     expect((await client.fetch("/api/me")).status).toBe(200);
     const ticket = await client.fetch("/auth/ws-ticket", { method: "POST" });
     expect(ticket.status).toBe(200);
@@ -73,7 +73,7 @@ describe("attack: a stolen DPoP-bound token used without the key", () => {
     }
     // Nor a WebSocket ticket.
     const t = await fetch(new Request(BASE + "/auth/ws-ticket", { method: "POST", headers: { Authorization: `Bearer ${token}` } }));
-    expect((await t.json()).reason).toBe("dpop_required");
+    expect(((await t.json()) as { reason: string }).reason).toBe("dpop_required");
   });
 
   it("with a proof from the thief's own key: dpop_invalid (jkt_mismatch)", async () => {
