@@ -5,6 +5,8 @@
  * itself, not its bytes), in memory elsewhere. A proof is made per request.
  */
 const encoder = new TextEncoder();
+/** Spelled out: the type checks run with and without the DOM library. */
+type KeyPair = { privateKey: CryptoKey; publicKey: CryptoKey };
 
 function b64url(bytes: Uint8Array): string {
   let s = "";
@@ -40,14 +42,14 @@ function request<T>(r: any): Promise<T> {
   });
 }
 
-async function loadOrStore(name: string, make: () => Promise<CryptoKeyPair>): Promise<CryptoKeyPair> {
+async function loadOrStore(name: string, make: () => Promise<KeyPair>): Promise<KeyPair> {
   const db = idb();
   if (!db) return make();
   const open = db.open(name, 1);
   open.onupgradeneeded = () => open.result.createObjectStore("keys");
   const conn = await request<any>(open);
   try {
-    const found = await request<CryptoKeyPair | undefined>(conn.transaction("keys", "readonly").objectStore("keys").get("key"));
+    const found = await request<KeyPair | undefined>(conn.transaction("keys", "readonly").objectStore("keys").get("key"));
     if (found?.privateKey && found.publicKey) return found;
     const pair = await make();
     await request(conn.transaction("keys", "readwrite").objectStore("keys").put(pair, "key"));
@@ -59,11 +61,11 @@ async function loadOrStore(name: string, make: () => Promise<CryptoKeyPair>): Pr
 
 /** Loads the stored key, or makes (and stores) a new one. */
 export async function loadDpopKey(options: DpopKeyOptions = {}): Promise<DpopKey> {
-  const make = () => crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+  const make = () => crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]) as Promise<KeyPair>;
   const name = options.storageName === undefined ? "edge-session-dpop" : options.storageName;
   const pair = name === null ? await make() : await loadOrStore(name, make).catch(make);
   // The public half stays exportable whatever `extractable` says.
-  const pub = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
+  const pub = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as { x?: string; y?: string };
   const jwk = { kty: "EC" as const, crv: "P-256" as const, x: pub.x!, y: pub.y! };
   const now = options.now ?? (() => Date.now() / 1000);
   return {

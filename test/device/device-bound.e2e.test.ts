@@ -194,7 +194,7 @@ describe("DPoP in Debian's Chromium: a token replayed from Node without the key"
       await new Promise<void>((r) => (open.onsuccess = () => r()));
       const get = open.result.transaction("keys").objectStore("keys").get("key");
       await new Promise<void>((r) => (get.onsuccess = () => r()));
-      return (get.result as CryptoKeyPair).privateKey.extractable;
+      return (get.result as { privateKey: { extractable: boolean } }).privateKey.extractable;
     });
     expect(extractable).toBe(false);
 
