@@ -32,6 +32,7 @@ const ui = {
   meId: $("me-id"),
   meRoles: $("me-roles"),
   meExpires: $("me-expires"),
+  meBound: $("me-bound"),
   refresh: $("refresh-button"),
   logout: $("logout-button"),
   logoutAll: $("logout-all-button"),
@@ -134,6 +135,18 @@ async function loadMe() {
   ui.meId.textContent = body.user.id;
   ui.meRoles.textContent = body.user.roles.length ? body.user.roles.join(", ") : "none";
   log(`GET /api/me → ${body.user.email}`);
+  await loadBinding();
+}
+
+/** Whether this session is bound to this device's key (DBSC), as the worker's record says. */
+async function loadBinding() {
+  const body = await api("/auth/session");
+  if (!body) return;
+  const bound = body.session.bound;
+  ui.meBound.dataset.bound = bound ?? "";
+  ui.meBound.textContent = bound === "dbsc"
+    ? "Bound to this device (DBSC): the cookie lasts minutes and only this browser's key renews it"
+    : "Not bound: this browser does not do DBSC, so the cookie is the long-lived one";
 }
 
 async function loadSessions() {
@@ -162,6 +175,12 @@ function sessionRow(s) {
     const badge = document.createElement("span");
     badge.className = "badge current";
     badge.textContent = "this device";
+    deviceCell.append(" ", badge);
+  }
+  if (s.bound) {
+    const badge = document.createElement("span");
+    badge.className = "badge bound";
+    badge.textContent = `bound to ${s.current ? "this" : "its"} device (${s.bound.toUpperCase()})`;
     deviceCell.append(" ", badge);
   }
 
@@ -446,13 +465,17 @@ function bearerStep(text, kind = "info") {
 async function tryBearer() {
   ui.bearerSteps.replaceChildren();
   ui.bearerTry.disabled = true;
-  const bearer = createSessionClient({ baseUrl: location.origin });
+  // DPoP: the token is bound to a non-extractable key this page keeps in IndexedDB.
+  const bearer = createSessionClient({ baseUrl: location.origin, dpop: true });
   try {
     const grant = await bearer.login(ui.email.value.trim(), ui.password.value);
-    bearerStep(`POST /auth/login → 200, body {token: "${masked(grant.token)}", tokenType: "Bearer"} — held in this page's memory`, "ok");
+    bearerStep(`POST /auth/login with a DPoP proof → 200, body {token: "${masked(grant.token)}"} — held in this page's memory, bound to this device's key`, "ok");
     const res = await bearer.fetch("/api/me");
     const body = await res.json();
-    bearerStep(`GET /api/me with Authorization: Bearer ${masked(grant.token)} → ${res.status} ${body.user?.email ?? ""}`, res.ok ? "ok" : "error");
+    bearerStep(`GET /api/me with Authorization: DPoP ${masked(grant.token)} and a fresh proof → ${res.status} ${body.user?.email ?? ""}`, res.ok ? "ok" : "error");
+    const bare = await fetch("/api/me", { headers: { Authorization: `Bearer ${grant.token}` } });
+    const refusal = await bare.json();
+    bearerStep(`The same token without a proof (a thief's copy) → ${bare.status} ${refusal.reason ?? ""}`, bare.status === 401 ? "ok" : "error");
     await bearer.logout();
     bearerStep("POST /auth/logout with the same header → 204: that session is ended; the cookie session is untouched", "ok");
   } catch (error) {

@@ -13,15 +13,26 @@
 export const SIGNATURE_REASONS = ["malformed", "unknown_key", "bad_signature"] as const;
 export type SignatureReason = (typeof SIGNATURE_REASONS)[number];
 
-/** Why a well-signed token names no live session. */
-export const SESSION_REASONS = ["expired", "revoked"] as const;
+/**
+ * Why a well-signed token names no live session, or not for this presentation: `device_bound`
+ * is a DBSC-bound session's long-lived token presented instead of its short-lived bound cookie.
+ */
+export const SESSION_REASONS = ["expired", "revoked", "device_bound"] as const;
 export type SessionReason = (typeof SESSION_REASONS)[number];
 
 /** Why a token was refused after validation: the signature, then the session. */
 export type InvalidReason = SignatureReason | SessionReason;
 
+/**
+ * A DPoP-bound token (issue 24) refused: `dpop_required` when it came without a proof (a stolen
+ * token used without the key), `dpop_invalid` when the proof failed (`detail` says which check:
+ * `htu_mismatch`, `iat_out_of_window`, `jkt_mismatch`, `replayed`, …).
+ */
+export const DPOP_REASONS = ["dpop_required", "dpop_invalid"] as const;
+export type DpopRefusalReason = (typeof DPOP_REASONS)[number];
+
 /** Every `reason` of a 401 `{"error":"unauthorized"}`: the token reasons plus how it was presented. */
-export const UNAUTHORIZED_REASONS = [...SIGNATURE_REASONS, ...SESSION_REASONS, "missing", "ticket_required", "invalid_ticket", "foreign_ticket"] as const;
+export const UNAUTHORIZED_REASONS = [...SIGNATURE_REASONS, ...SESSION_REASONS, "missing", "ticket_required", "invalid_ticket", "foreign_ticket", ...DPOP_REASONS] as const;
 export type UnauthorizedReason = (typeof UNAUTHORIZED_REASONS)[number];
 
 /** Every `reason` of a 403 `{"error":"forbidden"}` (a plain 403 carries none). */
@@ -34,6 +45,10 @@ export const ERROR_CODES = {
   invalid_json: 400,
   /** `/ws?room=` names no valid room (checked before the ticket is spent). */
   invalid_room: 400,
+  /** A login's `DPoP` proof failed (`reason` says which check): RFC 9449's `invalid_dpop_proof`. */
+  invalid_dpop_proof: 400,
+  /** A DBSC registration or refresh the server cannot accept (`reason` says why). */
+  dbsc_refused: 400,
   /** A request reached a socket-holding object without the identity the worker sets (only the worker calls objects). */
   not_verified: 400,
   unauthorized: 401,

@@ -19,7 +19,7 @@ export class SessionClientError extends Error {
   /**
    * The worker's `error` code, or `http_<status>` when the body had none. The worker sends only these
    * (`ERROR_CODES` in protocol.ts, checked by test/client/vocabulary.node.test.ts):
-   * `invalid_request`, `invalid_json`, `invalid_room`, `not_verified`, `unauthorized`,
+   * `invalid_request`, `invalid_json`, `invalid_room`, `invalid_dpop_proof`, `dbsc_refused`, `not_verified`, `unauthorized`,
    * `invalid_credentials`, `forbidden`, `not_found`, `conflict`, `email_taken`,
    * `payload_too_large`, `upgrade_required`, `rate_limited`, `too_many_tickets`,
    * `too_many_sockets`, `internal`, `misconfigured`, `bad_gateway`, `session_store_unavailable`,

@@ -38,8 +38,10 @@
  * closure whose methods share the held token and its listeners; split up, that state would have
  * to be exported between modules. Error types live in errors.ts.
  */
+import { loadDpopKey, type DpopKey } from "./dpop.js";
 import { errorFromResponse, parseErrorBody, readJson, SessionClientError, StoreUnavailableError, UnauthorizedError } from "./errors.js";
 
+export { loadDpopKey, type DpopKey, type DpopKeyOptions } from "./dpop.js";
 export { SessionClientError, StoreUnavailableError, UnauthorizedError, type ErrorBody } from "./errors.js";
 
 import { CSRF_HEADER, CSRF_HEADER_VALUE, TICKET_PROTOCOL, type SessionUser } from "../protocol.js";
@@ -148,6 +150,16 @@ export interface SessionClientOptions {
    * @default false
    */
   socketAuthorization?: boolean;
+  /**
+   * Bind the Bearer token to a key this client keeps (DPoP, RFC 9449): the login proves the
+   * key, and every request then carries `Authorization: DPoP <token>` and a fresh `DPoP` proof
+   * (method, URL, time, the token's hash), so a copied token is refused without the key
+   * (`dpop_required`). `true` loads or makes a non-extractable key kept in IndexedDB
+   * (`loadDpopKey()`); pass a key of your own to choose. Bearer transport only; not with
+   * `socketAuthorization`.
+   * @default false
+   */
+  dpop?: boolean | DpopKey | Promise<DpopKey>;
   /**
    * The clock, in milliseconds since the epoch: a stored session past its `expiresAt` is
    * dropped at start-up instead of being sent.
@@ -310,6 +322,14 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
   const now = options.now ?? Date.now;
   const send: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   let storage: TokenStorage | null = options.storage ?? null;
+  if (options.dpop && (cookieMode || options.socketAuthorization)) throw new TypeError("createSessionClient: dpop binds a Bearer token; it cannot be combined with cookie mode or socketAuthorization");
+  const dpopKey: Promise<DpopKey> | null = !options.dpop ? null : options.dpop === true ? loadDpopKey() : Promise.resolve(options.dpop);
+  /** A proof for one request to the worker (DPoP mode), set on `request` with the token's scheme. */
+  async function prove(request: Request, token?: string): Promise<void> {
+    if (!dpopKey) return;
+    request.headers.set("DPoP", await (await dpopKey).proof(request.method, request.url, token));
+    if (token !== undefined) request.headers.set("Authorization", `DPoP ${token}`);
+  }
   const handlers: { [E in SessionEventName]: Set<SessionEventHandler<E>> } = {
     login: new Set(),
     logout: new Set(),
@@ -387,6 +407,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(cookieMode ? { email, password, transport: "cookie" } : { email, password }),
     });
+    if (!cookieMode) await prove(request);
     const res = await send(cookieMode ? withCookie(request) : request);
     // A failed login is not a refused token: a plain error, no `unauthorized` event.
     if (!res.ok) throw await errorFromResponse(res, { tokenSent: false });
@@ -423,7 +444,10 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     // Another origin, or a request that brings its own Authorization: passed through as given.
     if (!isOurs(request.url) || request.headers.has("Authorization")) return send(request);
     const sentWith = held;
-    const res = await send(withCookie(request));
+    let res = await send(withCookie(request.clone()));
+    // Sent with the long-lived cookie while the browser was swapping it for a DBSC-bound one:
+    // the browser now holds the bound cookie, so the same request once more.
+    if (res.status === 401 && parseErrorBody(await readJson(res.clone()))?.reason === "device_bound") res = await send(withCookie(request));
     // On a 401 the worker has cleared the cookie. Only the session that was in use is forgotten.
     if (await refused(res, sentWith !== null && held === sentWith, request.url)) return res;
     // A password change re-issues the session into a new cookie: adopt what the body describes.
@@ -440,6 +464,7 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     let sent: string | null = null;
     if (token !== null && isOurs(request.url) && !request.headers.has("Authorization")) {
       request.headers.set("Authorization", `Bearer ${token}`);
+      await prove(request, token);
       sent = token;
     }
     const res = await send(request);
@@ -496,7 +521,9 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
     if (cookieMode) return cookieLogout();
     const token = held?.token ?? null;
     if (token === null) return { ended: true };
-    await confirmLogout(await send(new Request(resolve(paths.logout), { method: "POST", headers: { Authorization: `Bearer ${token}` } })));
+    const out = new Request(resolve(paths.logout), { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    await prove(out, token);
+    await confirmLogout(await send(out));
     if (held?.token === token) forget();
     emit("logout", { ended: true });
     return { ended: true };

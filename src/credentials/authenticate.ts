@@ -13,6 +13,8 @@ import type { SessionManager } from "../session/manager.js";
 import type { LookupSource, SessionReader } from "../session/reader.js";
 import type { Session } from "../session/record.js";
 import type { TicketStore } from "../session/tickets.js";
+import type { DpopVerifier } from "../device/dpop.js";
+import { dpopRefusal } from "./dpop-source.js";
 import { isRefusal, type Refusal } from "./refusal.js";
 import type { Presented, TokenSource } from "./sources.js";
 
@@ -24,6 +26,10 @@ export interface CredentialDeps {
   tickets?: TicketStore;
   /** Accept a session token in the URL (`WS_QUERY_SESSION_TOKEN=allow`). @default false */
   allowTokenInUrl?: boolean;
+  /** Checks proofs for DPoP-bound sessions; without it such a session is refused (`dpop_required`). @default none */
+  dpop?: DpopVerifier;
+  /** The clock for proofs (ms). @default Date.now */
+  now?: () => number;
 }
 
 export interface AuthenticateOptions {
@@ -61,6 +67,11 @@ export async function authenticate(c: Context, deps: CredentialDeps, options: Au
     // A cache hit (the common case) is answered without a turn of the event loop.
     const resolved = (fresh ? undefined : cachedAnswer(presented, deps)) ?? (await resolve(presented, deps, fresh));
     if (isRefusal(resolved)) return { ok: false, refusal: clearing(resolved, source) };
+    // Only a DPoP-bound session pays for this (a signature verify, no store command).
+    if (resolved.session.bound?.kind === "dpop") {
+      const refused = await dpopRefusal(c, presented, resolved.session, deps.dpop, (deps.now ?? Date.now)());
+      if (refused) return { ok: false, refusal: refused };
+    }
     if (granted && granted.session.id !== resolved.session.id) return { ok: false, refusal: { status: 401, reason: "foreign_ticket" } };
     granted ??= { ok: true, session: resolved.session, user: toUser(resolved.session), source: resolved.source, via: source.name, protocol: null };
     if (presented.kind === "ticket") granted.protocol = presented.protocol;
@@ -98,9 +109,13 @@ function cachedAnswer(p: Presented, deps: CredentialDeps): { session: Session; s
   return result.ok ? result : { status: 401, reason: result.reason };
 }
 
-/** A 401 for what a cookie presented also removes the cookie. */
+/**
+ * A 401 for what a cookie presented also removes the cookie, except `device_bound`: that request
+ * left with the long-lived cookie just before a DBSC registration replaced it, and clearing now
+ * would delete the bound cookie the browser holds.
+ */
 function clearing(r: Refusal, source: TokenSource): Refusal {
-  return r.status === 401 && source.clear ? { ...r, setCookie: source.clear } : r;
+  return r.status === 401 && source.clear && r.reason !== "device_bound" ? { ...r, setCookie: source.clear } : r;
 }
 
 function waitUntilOf(c: Context): ((p: Promise<unknown>) => void) | undefined {

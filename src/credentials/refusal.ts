@@ -12,6 +12,8 @@ export type Refusal =
       reason: UnauthorizedReason;
       /** A `Set-Cookie` removing the refused credential, when it came in a cookie. */
       setCookie?: string;
+      /** Which check failed, when the reason alone does not say (a DPoP proof's `htu_mismatch` …). */
+      detail?: string;
     }
   /** Authenticated or not, this request is not allowed (an Origin outside the allowlist …). */
   | { status: 403; reason?: ForbiddenReason }

@@ -13,7 +13,13 @@ import type { Refusal } from "./refusal.js";
 /** A credential found in the request, not yet checked. */
 export type Presented =
   /** A session token. `inUrl`: it came in the query string (allowed only where configured). */
-  | { kind: "token"; token: string; inUrl?: boolean }
+  | {
+      kind: "token";
+      token: string;
+      inUrl?: boolean;
+      /** The request's `DPoP` proof, when it sent one (checked only for a DPoP-bound session). */
+      dpop?: string;
+    }
   /** A single-use WebSocket ticket; `protocol` is the subprotocol to echo when it came as one. */
   | { kind: "ticket"; ticket: string; protocol: string | null };
 

@@ -16,9 +16,11 @@ export const STORE_RETRY_AFTER_SECONDS = 2;
 export function refusalResponse(r: Refusal): Response {
   switch (r.status) {
     case 401: {
+      // A DPoP refusal names the DPoP scheme (RFC 9449 §7.1), so a client knows a proof is what it lacks.
+      const challenge = r.reason === "dpop_invalid" ? `DPoP algs="ES256", error="invalid_dpop_proof"` : r.reason === "dpop_required" ? `DPoP algs="ES256", error="invalid_token"` : `Bearer error="invalid_token"`;
       const res = Response.json(
-        { error: "unauthorized", reason: r.reason },
-        { status: 401, headers: { "WWW-Authenticate": `Bearer error="invalid_token", error_description="${r.reason}"`, "Cache-Control": "no-store" } },
+        r.detail ? { error: "unauthorized", reason: r.reason, detail: r.detail } : { error: "unauthorized", reason: r.reason },
+        { status: 401, headers: { "WWW-Authenticate": `${challenge}, error_description="${r.reason}"`, "Cache-Control": "no-store" } },
       );
       if (r.setCookie) res.headers.append("Set-Cookie", r.setCookie);
       return res;

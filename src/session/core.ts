@@ -12,6 +12,8 @@ import { parseDuration } from "../util/duration.js";
 import { keySpace, type KeySpace } from "../store/keys.js";
 import { createUpstashStore, type RedisStore } from "../store/redis.js";
 import { createKeyRing, type KeyRing } from "../token/key-ring.js";
+import { DeviceSecrets } from "../device/device-secrets.js";
+import { DpopVerifier } from "../device/dpop.js";
 
 export interface CoreSettings {
   /** Upstash REST URL and token, or a store client already made. */
@@ -41,6 +43,9 @@ export interface SessionCore {
   reader: SessionReader;
   sessions: SessionManager;
   tickets: TicketStore;
+  /** Device binding (issue 24): the DBSC bound cookies and challenges, and this isolate's DPoP checks. */
+  device: DeviceSecrets;
+  dpop: DpopVerifier;
   now: () => number;
 }
 
@@ -50,8 +55,11 @@ export async function assembleCore(s: CoreSettings): Promise<SessionCore> {
   const store = "get" in s.store ? s.store : createUpstashStore({ url: s.store.url, token: s.store.token, timeoutMs });
   const keys = keySpace(s.prefix ?? DEFAULTS.storePrefix);
   const keyRing = await createKeyRing([...s.sessionKeys]);
-  const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now });
+  const device = await DeviceSecrets.create(s.sessionKeys, now);
+  const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now, device });
   const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now });
   const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!, s.maxTicketsPerUser ?? DEFAULTS.wsMaxTicketsPerUser, now);
-  return { store, keys, keyRing, reader, sessions, tickets, now };
+  // The proof's iat is checked against the same clock as everything else.
+  const dpop = new DpopVerifier();
+  return { store, keys, keyRing, reader, sessions, tickets, device, dpop, now };
 }

@@ -8,12 +8,13 @@ import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import { parseDuration } from "../util/duration.js";
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
+import { SLIDE_RECORD, SWAP_RECORD } from "../store/device-scripts.js";
 import { CREATE_SESSION, DISABLE_ACCOUNT, ENABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "../store/scripts.js";
 import type { KeyRing } from "../token/key-ring.js";
 import { BoundedLru } from "../util/lru.js";
 import { describeDevice } from "./device.js";
 import type { SessionReader } from "./reader.js";
-import { decodeRecord, encodeRecord, sessionIdFor, type Session } from "./record.js";
+import { decodeRecord, encodeRecord, sessionIdFor, type DeviceBinding, type Session } from "./record.js";
 
 export interface SessionPolicy {
   /** Inactivity timeout (ASVS 7.3.1). @default 30 minutes */
@@ -59,6 +60,8 @@ export interface NewSessionInput {
    * as the session (`credentialVersion` is the version the current password was read at).
    */
   passwordChange?: { hash: string; version: string };
+  /** Bind the session from birth (a DPoP key's thumbprint, proven at login). @default unbound */
+  bound?: DeviceBinding;
 }
 
 export type CreateResult =
@@ -121,6 +124,7 @@ export class SessionManager {
       device: describeDevice(input.userAgent),
       ip: (input.ip ?? "").slice(0, 45),
       ...(input.data ? { data: input.data } : {}),
+      ...(input.bound ? { bound: input.bound } : {}),
     };
     const reply = await this.store.run<(number | string)[]>(
       CREATE_SESSION,
@@ -160,7 +164,32 @@ export class SessionManager {
     if (slid !== undefined && now - slid < interval) return null;
     this.slid.set(session.id, now);
     const next: Session = { ...session, lastSeenAt: now, idleExpiresAt: Math.min(now + this.policy.idleTimeoutMs, session.expiresAt) };
-    return this.store.set(this.keys.session(session.id), encodeRecord(next), { px: ttlFor(next, now), xx: true }).catch(() => false);
+    // A guarded SET … PX XX: a copy read before a DBSC binding never overwrites the bound record.
+    return this.store
+      .run<number>(SLIDE_RECORD, [this.keys.session(session.id)], [encodeRecord(next), ttlFor(next, now)])
+      .then((n) => Number(n) === 1)
+      .catch(() => false);
+  }
+
+  /**
+   * Binds a live, unbound session to a device key once (DBSC registration): a compare-and-set on
+   * the record as read, retried when a slide changed it meanwhile. The long-lived token's cached
+   * answers go at once (it no longer counts: reader.ts).
+   */
+  async bind(sessionId: string, binding: DeviceBinding): Promise<{ ok: true; session: Session } | { ok: false; reason: "revoked" | "already_bound" | "busy" }> {
+    const key = this.keys.session(sessionId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const raw = await this.store.get(key);
+      const session = decodeRecord(sessionId, raw);
+      if (!raw || !session || this.reader.expired(session)) return { ok: false, reason: "revoked" };
+      if (session.bound) return { ok: false, reason: "already_bound" };
+      const next: Session = { ...session, bound: binding };
+      if (Number(await this.store.run<number>(SWAP_RECORD, [key], [raw, encodeRecord(next)])) === 1) {
+        this.reader.evict([sessionId], "device_bound");
+        return { ok: true, session: next };
+      }
+    }
+    return { ok: false, reason: "busy" };
   }
 
   /** Reads one session by its public id (no token): for listing and ownership checks. */

@@ -17,6 +17,7 @@ import type { RedisStore } from "../store/redis.js";
 import type { KeyRing, VerifyResult } from "../token/key-ring.js";
 import { parseDuration } from "../util/duration.js";
 import { BoundedLru } from "../util/lru.js";
+import { looksLikeBoundCookie, type DeviceSecrets } from "../device/device-secrets.js";
 import { decodeRecord, sessionIdFor, type Session } from "./record.js";
 
 /** Where a valid answer came from: the edge cache, a store read, or a forced store read. */
@@ -41,6 +42,8 @@ export interface SessionReaderOptions {
   followTimeoutMs?: number;
   /** The clock (ms since epoch). @default Date.now */
   now?: () => number;
+  /** Reads DBSC bound cookies (`b1.…`) too; without it they are malformed tokens. @default none */
+  device?: DeviceSecrets;
 }
 
 type CacheEntry =
@@ -82,6 +85,7 @@ export class SessionReader {
   private readonly store: RedisStore;
   private readonly keyRing: KeyRing;
   private readonly keys: KeySpace;
+  private readonly device: DeviceSecrets | undefined;
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly followTimeoutMs: number;
@@ -103,6 +107,7 @@ export class SessionReader {
     this.store = o.store;
     this.keyRing = o.keyRing;
     this.keys = o.keys;
+    this.device = o.device;
     this.now = o.now ?? Date.now;
     this.ttlMs = o.cacheTtlMs ?? parseDuration(DEFAULTS.cacheTtl)!;
     this.followTimeoutMs = o.followTimeoutMs ?? followTimeoutFor(DEFAULTS.storeTimeoutMs);
@@ -140,8 +145,11 @@ export class SessionReader {
     return this.keyRing.verify(token);
   }
 
-  /** Sessions ended in this isolate: evicted at once, and remembered as dead for the cache TTL. */
-  evict(sessionIds: readonly string[]): void {
+  /**
+   * Sessions ended in this isolate: evicted at once, and remembered as dead for the cache TTL.
+   * `device_bound`: not ended, but its long-lived token stopped counting (a DBSC binding).
+   */
+  evict(sessionIds: readonly string[], reason: SessionReason = "revoked"): void {
     for (const id of sessionIds) {
       // Even when no token of this session is cached here: a read of it may be in flight.
       this.generation++;
@@ -149,7 +157,7 @@ export class SessionReader {
       if (token === undefined) continue;
       this.bySession.delete(id);
       this.entries.delete(token);
-      this.putDead(token, "revoked");
+      this.putDead(token, reason);
     }
   }
 
@@ -207,12 +215,19 @@ export class SessionReader {
 
   private async lookup(token: string, source: LookupSource): Promise<ReadResult> {
     const generation = this.generation;
-    const verified = await this.keyRing.verify(token);
+    // A DBSC bound cookie names its session and its own short life; a token names a session by hash.
+    const boundCookie = this.device !== undefined && looksLikeBoundCookie(token);
+    let sessionId: string;
+    let credentialExpiresAt = Infinity;
+    const verified = boundCookie ? await this.device!.checkBoundCookie(token) : await this.keyRing.verify(token);
     if (!verified.ok) {
       if (verified.reason === "bad_signature") this.forged.set(token, true);
       return verified;
     }
-    const sessionId = await sessionIdFor(verified.id);
+    if ("sessionId" in verified) {
+      sessionId = verified.sessionId;
+      credentialExpiresAt = verified.expiresAt;
+    } else sessionId = await sessionIdFor(verified.id);
     const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
     if (!session) {
       this.putDead(token, "revoked");
@@ -222,16 +237,24 @@ export class SessionReader {
       this.putDead(token, "expired");
       return { ok: false, reason: "expired" };
     }
+    // Decided here, on the store read, and cached with the answer: a hit pays nothing for it. A
+    // DBSC-bound session counts only through its bound cookie (its long-lived token, copied
+    // before the binding, is refused), and a bound cookie only for a DBSC-bound session.
+    if ((session.bound?.kind === "dbsc") !== boundCookie) {
+      const reason = boundCookie ? "revoked" : "device_bound";
+      this.putDead(token, reason);
+      return { ok: false, reason };
+    }
     // A session ended in this isolate while this read was in flight must not be cached as live
     // (the store may have answered before the end, the answer arriving after it).
-    if (this.generation === generation) this.putLive(token, session);
+    if (this.generation === generation) this.putLive(token, session, credentialExpiresAt);
     return { ok: true, session, source };
   }
 
-  private putLive(token: string, session: Session): void {
+  private putLive(token: string, session: Session, credentialExpiresAt: number): void {
     if (this.ttlMs <= 0) return;
-    // Never cache past the session's own expiry.
-    const expiresAt = Math.min(this.now() + this.ttlMs, session.idleExpiresAt, session.expiresAt);
+    // Never cache past the session's own expiry, nor past a bound cookie's.
+    const expiresAt = Math.min(this.now() + this.ttlMs, session.idleExpiresAt, session.expiresAt, credentialExpiresAt);
     this.entries.set(token, { live: true, session, expiresAt, hit: { ok: true, session, source: "hit" } });
     this.bySession.set(session.id, token);
   }

@@ -10,6 +10,8 @@ export interface KeySpace {
   /** A user's outstanding tickets (for the per-user cap). */
   userTickets(userId: string): string;
   rateLimit: string;
+  /** A DBSC refresh challenge already answered (device binding: single use). */
+  usedChallenge(challengeHash: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -22,5 +24,6 @@ export function keySpace(prefix: string): KeySpace {
     ticket: (hash) => `${prefix}t:${hash}`,
     userTickets: (userId) => `${prefix}tu:${userId}`,
     rateLimit: `${prefix}rl`,
+    usedChallenge: (hash) => `${prefix}dc:${hash}`,
   };
 }

@@ -14,6 +14,7 @@ import { errorHandler, jsonError } from "../http/responses.js";
 import { adminRoutes } from "./routes/admin.js";
 import { apiRoutes } from "./routes/api.js";
 import { authRoutes } from "./routes/auth.js";
+import { dbscRoutes } from "./routes/dbsc.js";
 import { gateway } from "./routes/gateway.js";
 import { wsRoutes, type RoomAuthorizer } from "./routes/ws.js";
 
@@ -35,7 +36,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       cors({
         origins: config.corsOrigins,
         allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-        allowHeaders: ["Authorization", "Content-Type"],
+        allowHeaders: ["Authorization", "Content-Type", "DPoP"],
         exposeHeaders: ["WWW-Authenticate", "Retry-After", "Server-Timing"],
         maxAge: 600,
       }),
@@ -52,6 +53,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
     })
     .route("/", wsRoutes(deps, { authorizeRoom: options.authorizeRoom }))
     .route("/auth", authRoutes(deps))
+    .route("/auth/dbsc", dbscRoutes(deps))
     .route("/api", apiRoutes(deps))
     .route("/admin", adminRoutes(deps));
 

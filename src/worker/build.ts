@@ -16,7 +16,7 @@ import { pushSessionsEnded } from "../realtime/gate.js";
 import { createUpstashStore } from "../store/redis.js";
 import { SocketRegistry } from "../realtime/relay-registry.js";
 import { cookieSource } from "../credentials/cookie-source.js";
-import { bearerSource } from "../credentials/sources.js";
+import { authorizationSource } from "../credentials/dpop-source.js";
 
 /** The worker's dependencies, or the answer every request gets when the configuration is bad. */
 export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };
@@ -62,7 +62,8 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
       now: core.now,
     }),
     sockets,
-    sources: [bearerSource, cookie],
+    // `Authorization: Bearer|DPoP`, then the cookie.
+    sources: [authorizationSource, cookie],
     cookie,
     realtime,
   };

@@ -55,6 +55,8 @@ export interface Env {
   GATEWAY_FORWARD_AUTHORIZATION?: string;
   GATEWAY_FORWARD_HEADERS?: string;
   REQUEST_LOG?: string;
+  DBSC?: string;
+  DBSC_COOKIE_TTL?: string;
   SERVER_TIMING?: string;
   /**
    * The static-assets binding (the demo SPA), served by the platform before the worker runs.
@@ -123,6 +125,12 @@ export interface Config {
   };
   /** Gateway mode (ORIGIN_URL), or null. */
   gateway: GatewayConfig | null;
+  /**
+   * Device Bound Session Credentials for cookie logins (issue 24): offered with every cookie
+   * login; a browser that registers swaps the long-lived cookie for one of `cookieTtlMs` it
+   * renews by signing a challenge. Browsers without DBSC keep the long-lived cookie.
+   */
+  dbsc: { enabled: boolean; cookieTtlMs: number };
   /** One JSON line per request on stdout. */
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
@@ -224,6 +232,7 @@ export function loadConfig(env: Env): ConfigResult {
   if (env.SERVER_TIMING && env.SERVER_TIMING !== "on" && env.SERVER_TIMING !== "off") problems.push(`SERVER_TIMING must be on or off (got "${env.SERVER_TIMING}")`);
   const roomEmails = env.WS_ROOM_EMAILS ?? DEFAULTS.wsRoomEmails;
   if (roomEmails !== "on" && roomEmails !== "off") problems.push(`WS_ROOM_EMAILS must be on or off (got "${roomEmails}")`);
+  if (env.DBSC && env.DBSC !== "on" && env.DBSC !== "off") problems.push(`DBSC must be on or off (got "${env.DBSC}")`);
   if (wsQuery !== "allow" && wsQuery !== "deny") problems.push(`WS_QUERY_SESSION_TOKEN must be allow or deny (got "${wsQuery}")`);
 
   const gateway = gatewayConfig(env, problems);
@@ -276,6 +285,9 @@ export function loadConfig(env: Env): ConfigResult {
       passwordChangeSession: rule("RATE_LIMIT_PASSWORD_CHANGE_SESSION", DEFAULTS.rateLimitPasswordChangeSession),
     },
     gateway,
+    // Minutes by default: a copied bound cookie is worth at most that; each renewal costs one
+    // signature and one store command. Seconds are allowed for tests.
+    dbsc: { enabled: env.DBSC !== "off", cookieTtlMs: duration("DBSC_COOKIE_TTL", "5 m", 1000) },
     requestLog: env.REQUEST_LOG !== "off",
     serverTiming: env.SERVER_TIMING ? env.SERVER_TIMING === "on" : environment !== "production",
   };

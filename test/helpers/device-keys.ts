@@ -1,18 +1,22 @@
 /** Real ES256 keys and compact JWS made with WebCrypto, for the device-binding tests. */
 import { encodeBase64url } from "../../src/util/base64url.js";
 
+/** Spelled out: this helper is type-checked with the Workers types and with Node's (no DOM). */
+type Jwk = { kty?: string; crv?: string; x?: string; y?: string; d?: string };
+type KeyPair = { privateKey: CryptoKey; publicKey: CryptoKey };
+
 export interface TestKey {
   privateKey: CryptoKey;
   /** Public members only, as a client sends it. */
   publicJwk: { kty: "EC"; crv: "P-256"; x: string; y: string };
   /** The full exported private JWK (with `d`), for the leaked-key attack. */
-  privateJwk: JsonWebKey;
+  privateJwk: Jwk;
 }
 
 export async function newKey(): Promise<TestKey> {
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const pub = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
-  const priv = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
+  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as KeyPair;
+  const pub = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as Jwk;
+  const priv = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as Jwk;
   return { privateKey: pair.privateKey, publicJwk: { kty: "EC", crv: "P-256", x: pub.x!, y: pub.y! }, privateJwk: priv };
 }
 

@@ -15,6 +15,8 @@ import { forbidden, jsonError, refuse } from "../../http/responses.js";
 import { checkCsrf } from "../../cookie/csrf.js";
 import { clearedSessionCookie, sessionCookie } from "../../cookie/session-cookie.js";
 import { SESSION_ID, type Session } from "../../session/record.js";
+import type { DeviceBinding } from "../../session/record.js";
+import { registrationOffer } from "./dbsc.js";
 import { cookieLoginView, loginView, sessionView } from "./views.js";
 
 type Transport = "bearer" | "cookie";
@@ -39,7 +41,12 @@ export function authRoutes(deps: Deps) {
     transport: Transport,
     passwordChange?: { hash: string; version: string },
   ) {
+    // A Bearer login that proves a DPoP key binds the session to it; a password change keeps
+    // the binding of the session it came from.
+    // (The change's own proof was checked, and its jti spent, when it was authenticated.)
+    const bound: DeviceBinding | undefined = transport !== "bearer" ? undefined : passwordChange ? dpopOf(c) : await loginDpop(c);
     const created = await sessions.create({
+      ...(bound ? { bound } : {}),
       user,
       userAgent: c.req.header("User-Agent"),
       ip: resolveClientAddress(c, config.environment).address,
@@ -53,11 +60,27 @@ export function authRoutes(deps: Deps) {
     if (transport === "cookie") {
       // The token leaves in Set-Cookie only (ASVS 5.0 3.3.4): not in the body, not in a header a script can read.
       c.header("Set-Cookie", sessionCookie(created.token, created.session.expiresAt, deps.now(), config.cookie));
+      // Progressive: a browser with DBSC registers a key and trades this cookie for a bound one.
+      if (config.dbsc.enabled) c.header("Secure-Session-Registration", await registrationOffer(deps, created.session.id));
       return c.json(cookieLoginView(created.session), status);
     }
     // The token travels in the body only: a copy in a response header is one more place for
     // logs, proxies and extensions to keep it.
     return c.json(loginView(created.token, created.session), status);
+  }
+
+  /** A `DPoP` proof on a Bearer sign-in: the key's thumbprint, or a 400 naming the failed check. */
+  async function loginDpop(c: Context<AppEnv>): Promise<DeviceBinding | undefined> {
+    const proof = c.req.header("DPoP");
+    if (proof === undefined) return undefined;
+    const checked = await deps.dpop.verify(proof, { method: c.req.method, url: c.req.url, now: deps.now() / 1000 });
+    if (!checked.ok) throw jsonError("invalid_dpop_proof", { reason: checked.reason });
+    return { kind: "dpop", jkt: checked.jkt };
+  }
+
+  function dpopOf(c: Context<AppEnv>): DeviceBinding | undefined {
+    const bound = c.var.session?.bound;
+    return bound?.kind === "dpop" ? bound : undefined;
   }
 
   /**

@@ -10,6 +10,8 @@ export function sessionView(s: Session, currentId?: string) {
     lastSeenAt: new Date(s.lastSeenAt).toISOString(),
     idleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
     expiresAt: new Date(s.expiresAt).toISOString(),
+    /** "dbsc" or "dpop" when the session is bound to a device key (issue 24), else null. */
+    bound: s.bound?.kind ?? null,
     ...(currentId !== undefined ? { current: s.id === currentId } : {}),
   };
 }
@@ -18,6 +20,8 @@ export function loginView(token: string, s: Session) {
   return {
     token,
     tokenType: "Bearer" as const,
+    /** "dpop": every request must carry a proof signed by the key the login proved. */
+    bound: s.bound?.kind ?? null,
     expiresAt: new Date(s.expiresAt).toISOString(),
     idleExpiresAt: new Date(s.idleExpiresAt).toISOString(),
     user: { id: s.userId, email: s.email, roles: s.roles },
