@@ -12,6 +12,7 @@ import { parseDuration } from "../util/duration.js";
 import { keySpace, type KeySpace } from "../store/keys.js";
 import { createUpstashStore, type RedisStore } from "../store/redis.js";
 import { createKeyRing, type KeyRing } from "../token/key-ring.js";
+import type { FreshnessOptions } from "./fresh-read.js";
 
 export interface CoreSettings {
   /** Upstash REST URL and token, or a store client already made. */
@@ -31,6 +32,11 @@ export interface CoreSettings {
   maxTicketsPerUser?: number;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Read replicas (Upstash Global): the freshness bound and its hooks (fresh-read.ts). Unset: one
+   * Redis, every read current. @default undefined
+   */
+  freshness?: FreshnessOptions;
 }
 
 /** What every surface (routes, middleware, gateway, RPC, library users) works with. */
@@ -50,8 +56,8 @@ export async function assembleCore(s: CoreSettings): Promise<SessionCore> {
   const store = "get" in s.store ? s.store : createUpstashStore({ url: s.store.url, token: s.store.token, timeoutMs });
   const keys = keySpace(s.prefix ?? DEFAULTS.storePrefix);
   const keyRing = await createKeyRing([...s.sessionKeys]);
-  const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now });
-  const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now });
+  const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now, freshness: s.freshness });
+  const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now, readAtPrimary: s.freshness !== undefined });
   const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!, s.maxTicketsPerUser ?? DEFAULTS.wsMaxTicketsPerUser, now);
   return { store, keys, keyRing, reader, sessions, tickets, now };
 }

@@ -10,6 +10,12 @@ export interface KeySpace {
   /** A user's outstanding tickets (for the per-user cap). */
   userTickets(userId: string): string;
   rateLimit: string;
+  /** The primary's clock in ms, advanced every second (session/clock.ts): how a replica proves its freshness. */
+  clock: string;
+  /** Prefix of the revocation marks (store/scripts.ts MARK): the mark of session `id` is this + id. */
+  markPrefix: string;
+  /** A script's recorded reply, so a retried run answers what the first did (store/scripts.ts). */
+  op(opId: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -22,5 +28,8 @@ export function keySpace(prefix: string): KeySpace {
     ticket: (hash) => `${prefix}t:${hash}`,
     userTickets: (userId) => `${prefix}tu:${userId}`,
     rateLimit: `${prefix}rl`,
+    clock: `${prefix}clock`,
+    markPrefix: `${prefix}x:`,
+    op: (opId) => `${prefix}op:${opId}`,
   };
 }
