@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: the benchmark of issue 5, plus the `realtime` section of issue 11.
- * `npm run bench -- realtime [--quick]` runs the realtime section alone and writes it into the
- * existing bench/results.json (the other figures are kept as they are).
+ * `npm run bench [-- --quick]`: the benchmark of issue 5, plus the `realtime` section of issue 11
+ * and the `global` section of issue 21 (bench/global/).
+ * `npm run bench -- realtime [--quick]` (or `global`) runs that section alone and writes it into
+ * the existing bench/results.json (the other figures are kept as they are).
  *
  * Bundles the worker exactly as it deploys (`wrangler deploy --dry-run`), runs it in workerd
  * through Miniflare on a real loopback port next to its peers (hono/jwt, hono/bearer-auth, and
@@ -30,21 +31,23 @@ import { createClient } from "redis";
 import { burst, cannon, median, request, wsUpgrades, type Sample, type WsSample } from "./load.ts";
 import { findEmptyDatabase, forgeToken, measureRedisBytes, sessionMinter, withDatabase, type RedisBytes } from "./sessions.ts";
 import { REALTIME_FULL, REALTIME_QUICK, runRealtime, type RealtimeResult } from "./realtime/scenario.ts";
+import { globalTargets, runGlobal, type GlobalResult } from "./global/run.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const REALTIME_ONLY = args.includes("realtime");
-const unknown = args.filter((a) => a !== "--quick" && a !== "realtime");
-if (unknown.length) {
-  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (only realtime and --quick)`);
+const GLOBAL_ONLY = args.includes("global");
+const unknown = args.filter((a) => a !== "--quick" && a !== "realtime" && a !== "global");
+if (unknown.length || (REALTIME_ONLY && GLOBAL_ONLY)) {
+  console.error(`bench: unknown argument(s) ${unknown.join(" ")} (one of realtime or global, and --quick)`);
   process.exit(2);
 }
 
 const SETTINGS = QUICK
-  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, pairedCycles: 3, pairedWindowS: 0.5, pairedLeadInS: 0.1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
-  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, pairedCycles: 12, pairedWindowS: 1, pairedLeadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
+  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, pairedCycles: 3, pairedWindowS: 0.5, pairedLeadInS: 0.1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 240 }
+  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, pairedCycles: 12, pairedWindowS: 1, pairedLeadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 30 * 60 };
 const INJECTED_LATENCY_MS = 25;
 const COMPATIBILITY_DATE = "2026-04-26";
 /** The bundle budget: 60 KiB gzipped, as wrangler reports it. */
@@ -636,6 +639,8 @@ async function main() {
 
   // Real time (issue 11): its own pair of entry workers on the same store.
   const realtime = await realtimeSection({ url: store.url, token: store.token }, store, sessionKeys, base.PASSWORD_PEPPER!, `${prefix}rt:`);
+  // Regions (issue 21): its own replicated store and workers.
+  const global = await runGlobal({ quick: QUICK, log });
 
   // ---------------------------------------------------------------------------------------------
   // Results.
@@ -713,6 +718,7 @@ async function main() {
     bundleGzipBytes: bundle.gzipBytes,
     latency25ms,
     realtime,
+    global,
     runtimeMessages,
     notes,
     targets: [] as Target[],
@@ -749,6 +755,7 @@ type Results = {
   bundleGzipBytes: number;
   latency25ms: { helloP50: number; hitP50: number; missP50: number; injectedMs: number };
   realtime?: RealtimeResult;
+  global?: GlobalResult;
 };
 
 const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(d));
@@ -787,6 +794,7 @@ function checkTargets(r: Results): Target[] {
   atMost("Redis ≤ 300 bytes per session", r.redisBytesPerSession, 300, " B", 0, r.redisBytes.reason);
   atMost("bundle ≤ 60 KiB gzipped", r.bundleGzipBytes, BUNDLE_LIMIT, " B", 0);
   if (r.realtime) out.push(...realtimeTargets(r.realtime));
+  if (r.global) out.push(...globalTargets(r.global));
   // Not one of issue 5's targets, but every figure above assumes it: the worker answered as expected.
   const failing = Object.entries(r.scenarios).filter(([name, sc]) => !name.startsWith("hono-") && name !== "express-session" && sc.unexpected > 0);
   out.push({
@@ -941,8 +949,28 @@ async function realtimeOnly() {
   log(`wrote the realtime section of ${path.relative(ROOT, outPath)}`);
 }
 
+/** `npm run bench -- global`: the regions section alone, written into the existing results.json. */
+async function globalOnly() {
+  mkdirSync(TMP, { recursive: true });
+  log(`global only (${QUICK ? "quick" : "full"})`);
+  const global = await runGlobal({ quick: QUICK, log });
+  const outPath = path.join(ROOT, "bench", "results.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>;
+  } catch {
+    // No earlier results: this section alone.
+  }
+  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench -- ${args.join(" ")}` : `tsx bench/run.ts ${args.join(" ")}`;
+  const merged = { ...previous, global: { ...global, date: new Date().toISOString(), command, mode: QUICK ? "quick" : "full", targets: globalTargets(global) } };
+  writeFileSync(`${outPath}.tmp`, `${JSON.stringify(merged, null, 2)}\n`);
+  renameSync(`${outPath}.tmp`, outPath);
+  for (const t of globalTargets(global)) console.log(`| ${t.target} | ${t.pass ? "PASS" : "MISS"} | ${t.value} | ${t.limit} | ${t.margin} |`);
+  log(`wrote the global section of ${path.relative(ROOT, outPath)}`);
+}
+
 try {
-  await (REALTIME_ONLY ? realtimeOnly() : main());
+  await (REALTIME_ONLY ? realtimeOnly() : GLOBAL_ONLY ? globalOnly() : main());
   await cleanup();
   process.exit(0);
 } catch (error) {
