@@ -69,8 +69,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function dist(values: number[]): Dist {
   if (!values.length) return { n: 0, p50: null, p99: null, max: null };
   const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!);
-  return { n: s.length, p50: at(0.5), p99: at(0.99), max: Math.round(s[s.length - 1]!) };
+  const r = (x: number) => Math.round(x * 10) / 10;
+  const at = (q: number) => r(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!);
+  return { n: s.length, p50: at(0.5), p99: at(0.99), max: r(s[s.length - 1]!) };
 }
 
 interface One {
