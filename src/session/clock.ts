@@ -10,7 +10,6 @@
  * When the writer stops, the clock ages and every replica read is judged stale: verification
  * goes to the primary (one more command per miss), never to a grant from unproven data.
  */
-import type { KeySpace } from "../store/keys.js";
 import type { RedisStore, StoreScript } from "../store/redis.js";
 
 /** How often the clock advances. The freshness bound must leave room for it (freshness.ts). */
@@ -49,7 +48,7 @@ export const READ_AT_PRIMARY: StoreScript = {
 };
 
 /** Advances the store clock once; returns the primary's time written (ms). Throws `StoreError`. */
-export async function advanceStoreClock(store: RedisStore, keys: Pick<KeySpace, "clock">): Promise<number> {
+export async function advanceStoreClock(store: RedisStore, keys: { readonly clock: string }): Promise<number> {
   return Number(await store.run<number>(ADVANCE_CLOCK, [keys.clock], [CLOCK_TTL_MS]));
 }
 
@@ -64,7 +63,7 @@ export interface AlarmStorage {
  * failure this beat never stops the writer), then advances the clock. Call it from `alarm()`,
  * and once from anywhere to start it (`ensureClockAlarm`).
  */
-export async function runClockAlarm(storage: AlarmStorage, store: RedisStore, keys: Pick<KeySpace, "clock">, periodMs = CLOCK_PERIOD_MS, now = Date.now): Promise<number | null> {
+export async function runClockAlarm(storage: AlarmStorage, store: RedisStore, keys: { readonly clock: string }, periodMs = CLOCK_PERIOD_MS, now = Date.now): Promise<number | null> {
   await storage.setAlarm(now() + periodMs);
   try {
     return await advanceStoreClock(store, keys);

@@ -12,6 +12,7 @@ import { freshnessMetrics, isFresh, stalenessOf, type FreshnessMetrics } from ".
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
 
+/** Read replicas: the freshness bound a verifier holds replica answers to, and its hooks. */
 export interface FreshnessOptions {
   /**
    * The most a replica may be behind the primary for its answer to stand, in ms

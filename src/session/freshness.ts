@@ -39,8 +39,9 @@ export interface FreshnessSnapshot {
   revocationToRefusalMs: Observed;
   /** Revocation → the close of a socket held for that session (in the object holding it). */
   revocationToCloseMs: Observed;
-  /** Clock writer beats run here, and those whose store write failed. */
+  /** Clock writer beats run here. */
   clockBeats: number;
+  /** …and those whose store write failed. */
   clockFailures: number;
 }
 
@@ -54,6 +55,7 @@ function observe(o: Observed, ms: number): void {
   if (v > o.maxMs) o.maxMs = v;
 }
 
+/** Counters and gauges of one isolate; the recording methods are called by the reader, the clock writer and the socket hosts. */
 export class FreshnessMetrics {
   private s = FreshnessMetrics.empty();
 

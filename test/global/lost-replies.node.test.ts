@@ -15,7 +15,8 @@ import { assembleCore, type SessionCore } from "../../src/session/core.ts";
 import { DEFAULT_POLICY } from "../../src/session/manager.ts";
 import { AccountStore } from "../../src/accounts/accounts.ts";
 import { createUpstashStore, StoreError } from "../../src/store/redis.ts";
-import { CREATE_SESSION, END_USER_SESSIONS, ISSUE_TICKET, REGISTER, SLIDING_WINDOW, type StoreScript } from "../../src/store/scripts.ts";
+import { CREATE_SESSION, END_USER_SESSIONS, ISSUE_TICKET, REGISTER, SLIDING_WINDOW } from "../../src/store/scripts.ts";
+import type { StoreScript } from "../../src/store/redis.ts";
 
 let store: StoreServer;
 let proxy: http.Server;
