@@ -70,6 +70,23 @@ describe.each([["lagging by 5 s", { lagMs: 5000 }], ["partitioned", { partition:
   });
 });
 
+describe("read-your-writes across the store's clients (@upstash/redis 1.39.0's upstash-sync-token)", () => {
+  it("a write sent once, then a read on the retrying client, sees the write at a replica 5 s behind; the session MGET does not wait", async () => {
+    await store.setRegion("eu", { lagMs: 5000 });
+    const eu = store.regions.find((r) => r.name === "eu")!;
+    // The read waits for the replica (the store's syncWaitMs, 1 s), then the primary answers: a
+    // budget above that wait.
+    const s = createUpstashStore({ url: eu.url, token: store.token, timeoutMs: 3000 });
+    const key = `${prefix}ryw:${randomBytes(4).toString("hex")}`;
+    expect(await s.set(key, "v1", { nx: true, px: 60_000 })).toBe(true);
+    expect(await s.get(key)).toBe("v1");
+    // The replica read proves its own freshness (clock) instead: it answers from the replica at once.
+    const started = Date.now();
+    expect(await s.mget([key])).toEqual([null]);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+});
+
 describe("attack: a stale replica and an unreachable primary", () => {
   it("a miss that cannot be proven fresh answers StoreError (503), never a grant and never 'revoked'", async () => {
     const eu = store.regions.find((r) => r.name === "eu")!;
