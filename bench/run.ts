@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: the benchmark of issue 5, plus the `realtime` section of issue 11.
- * `npm run bench -- realtime [--quick]` runs the realtime section alone and writes it into the
- * existing bench/results.json (the other figures are kept as they are).
+ * `npm run bench [-- --quick]`: the benchmark of issue 5, plus the `realtime` section of issue 11
+ * and the `global` section of issue 21 (bench/global/).
+ * `npm run bench -- realtime [--quick]` (or `global`) runs that section alone and writes it into
+ * the existing bench/results.json (the other figures are kept as they are).
  *
  * Bundles the worker exactly as it deploys (`wrangler deploy --dry-run`), runs it in workerd
  * through Miniflare on a real loopback port next to its peers (hono/jwt, hono/bearer-auth, and
@@ -33,15 +34,17 @@ import { dbscSession, dpopSession } from "./device.ts";
 import { REALTIME_FULL, REALTIME_QUICK, runRealtime, type RealtimeResult } from "./realtime/scenario.ts";
 import { measureColdStart, type ColdStart } from "./cold-start.ts";
 import { measurePackageSize, type PackageSize } from "./package-size.ts";
+import { globalTargets, runGlobal, type GlobalResult } from "./global/run.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 /** Sections that can run alone (`npm run bench -- <section>`), merged into the existing results.json. */
-const SECTIONS = ["realtime", "package", "coldstart"] as const;
+const SECTIONS = ["realtime", "global", "package", "coldstart"] as const;
 const ONLY = args.filter((a): a is (typeof SECTIONS)[number] => (SECTIONS as readonly string[]).includes(a));
 const REALTIME_ONLY = ONLY.includes("realtime");
+const GLOBAL_ONLY = ONLY.includes("global");
 const unknown = args.filter((a) => a !== "--quick" && !(SECTIONS as readonly string[]).includes(a));
 if (unknown.length) {
   console.error(`bench: unknown argument(s) ${unknown.join(" ")} (sections: ${SECTIONS.join(", ")}; and --quick)`);
@@ -51,8 +54,8 @@ if (unknown.length) {
 const COLD_START_SAMPLES = QUICK ? 3 : 10;
 
 const SETTINGS = QUICK
-  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, pairedCycles: 3, pairedWindowS: 0.5, pairedLeadInS: 0.1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 110 }
-  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, pairedCycles: 12, pairedWindowS: 1, pairedLeadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 20 * 60 };
+  ? { rounds: 2, durationS: 0.8, warmupS: 0.2, leadInS: 0.2, pairedCycles: 3, pairedWindowS: 0.5, pairedLeadInS: 0.1, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 2, bytesSessions: 10_000, watchdogS: 240 }
+  : { rounds: 5, durationS: 3, warmupS: 1, leadInS: 0.5, pairedCycles: 12, pairedWindowS: 1, pairedLeadInS: 0.2, connections: 10, burstSessions: 200, burstPerSession: 10, burstParallel: 5, latencyRounds: 5, bytesSessions: 10_000, watchdogS: 30 * 60 };
 const INJECTED_LATENCY_MS = 25;
 const COMPATIBILITY_DATE = "2026-04-26";
 /** The bundle budget: 60 KiB gzipped, as wrangler reports it. */
@@ -672,6 +675,8 @@ async function main() {
 
   // Real time (issue 11): its own pair of entry workers on the same store.
   const realtime = await realtimeSection({ url: store.url, token: store.token }, store, sessionKeys, base.PASSWORD_PEPPER!, `${prefix}rt:`);
+  // Regions (issue 21): its own replicated store and workers.
+  const global = await runGlobal({ quick: QUICK, log });
 
   // The package as a consumer bundles it, and a cold isolate's first request (issue 20).
   const packageSize = await packageSection();
@@ -763,6 +768,7 @@ async function main() {
     realtime,
     package: packageSize,
     coldStart,
+    global,
     runtimeMessages,
     notes,
     targets: [] as Target[],
@@ -802,6 +808,7 @@ type Results = {
   realtime?: RealtimeResult;
   package?: PackageSize;
   coldStart?: ColdStartResult;
+  global?: GlobalResult;
 };
 
 const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(d));
@@ -845,6 +852,7 @@ function checkTargets(r: Results): Target[] {
   if (r.realtime) out.push(...realtimeTargets(r.realtime));
   if (r.package) out.push(...packageTargets(r.package));
   if (r.coldStart) out.push(...r.coldStart.targets);
+  if (r.global) out.push(...globalTargets(r.global));
   // Not one of issue 5's targets, but every figure above assumes it: the worker answered as expected.
   const failing = Object.entries(r.scenarios).filter(([name, sc]) => !name.startsWith("hono-") && name !== "express-session" && sc.unexpected > 0);
   out.push({
@@ -1103,8 +1111,28 @@ async function realtimeOnly() {
   log(`wrote the realtime section of ${path.relative(ROOT, outPath)}`);
 }
 
+/** `npm run bench -- global`: the regions section alone, written into the existing results.json. */
+async function globalOnly() {
+  mkdirSync(TMP, { recursive: true });
+  log(`global only (${QUICK ? "quick" : "full"})`);
+  const global = await runGlobal({ quick: QUICK, log });
+  const outPath = path.join(ROOT, "bench", "results.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(outPath, "utf8")) as Record<string, unknown>;
+  } catch {
+    // No earlier results: this section alone.
+  }
+  const command = process.env.npm_lifecycle_event === "bench" ? `npm run bench -- ${args.join(" ")}` : `tsx bench/run.ts ${args.join(" ")}`;
+  const merged = { ...previous, global: { ...global, date: new Date().toISOString(), command, mode: QUICK ? "quick" : "full", targets: globalTargets(global) } };
+  writeFileSync(`${outPath}.tmp`, `${JSON.stringify(merged, null, 2)}\n`);
+  renameSync(`${outPath}.tmp`, outPath);
+  for (const t of globalTargets(global)) console.log(`| ${t.target} | ${t.pass ? "PASS" : "MISS"} | ${t.value} | ${t.limit} | ${t.margin} |`);
+  log(`wrote the global section of ${path.relative(ROOT, outPath)}`);
+}
+
 try {
-  await (REALTIME_ONLY ? realtimeOnly() : ONLY.length ? sectionsOnly() : main());
+  await (REALTIME_ONLY ? realtimeOnly() : GLOBAL_ONLY ? globalOnly() : ONLY.length ? sectionsOnly() : main());
   await cleanup();
   process.exit(0);
 } catch (error) {

@@ -22,6 +22,12 @@ export const DEFAULTS = {
   storeTimeoutMs: 1000,
   /** Retries when the store's `fetch` itself fails (HTTP errors are not retried). */
   storeRetries: 2,
+  /**
+   * STORE_FRESHNESS_BOUND: with read replicas (Upstash Global), the most a replica may be behind
+   * for a verifier to use its answer ("off": one Redis, no replicas; "2 s" suits replicas: the
+   * clock's 1 s period plus room for the usual lag). docs/REALTIME.md "Read replicas".
+   */
+  storeFreshnessBound: "off",
   /** STORE_PREFIX: every key this product writes starts with it. */
   storePrefix: "es:",
   /** SESSION_COOKIE_SAMESITE: the `__Host-session` cookie's SameSite (`strict` also blocks arriving signed in from a link). */

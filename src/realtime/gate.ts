@@ -126,11 +126,11 @@ export async function handOver(o: HandOverOptions): Promise<Response> {
  * are. Never throws (a revocation must not fail because a push did): a lost push is caught by
  * the holders' safety-net re-check.
  */
-export async function pushSessionsEnded(users: UserSocketsNamespace, event: { userId: string; sessionIds: string[] }): Promise<EndedOutcome | null> {
+export async function pushSessionsEnded(users: UserSocketsNamespace, event: { userId: string; sessionIds: string[]; at?: number }): Promise<EndedOutcome | null> {
   if (!event.sessionIds.length) return null;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      return await users.get(users.idFromName(event.userId)).sessionsEnded(event.sessionIds);
+      return await users.get(users.idFromName(event.userId)).sessionsEnded(event.sessionIds, event.at);
     } catch (error) {
       if (attempt === 1) console.error(JSON.stringify({ level: "error", msg: "revocation push failed", error: String(error) }));
     }

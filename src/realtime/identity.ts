@@ -106,7 +106,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = DEFAULTS.wsMaxMessageBytes;
 /** RPC methods the per-user object calls on every object that holds verified sockets. */
 export interface SocketHost {
   /** Closes the sockets of these sessions with 4401; returns how many it closed. */
-  edgeSessionsEnded(sessionIds: string[]): Promise<number> | number;
+  /** `endedAt`: when the revocation happened (ms since epoch), for the revocation-to-close figure. */
+  edgeSessionsEnded(sessionIds: string[], endedAt?: number): Promise<number> | number;
   /** Which of these socket ids are still connected here (the per-user object's reconciliation). */
   edgeSocketsLive(socketIds: string[]): Promise<string[]> | string[];
 }

@@ -106,7 +106,8 @@ export class UserSockets extends DurableObject<Record<string, unknown>> {
    * Sessions ended (anywhere): remember them, and tell every object holding their sockets. The
    * rows go at once: a socket of an ended session never counts against a cap again.
    */
-  async sessionsEnded(sessionIds: string[]): Promise<EndedOutcome> {
+  /** `endedAt`: when they ended (passed on to the holders for the revocation-to-close figure). */
+  async sessionsEnded(sessionIds: string[], endedAt?: number): Promise<EndedOutcome> {
     const now = Date.now();
     this.prune(now);
     const byHost = new Map<string, { host: SocketHostRef; sessions: Set<string> }>();
@@ -121,7 +122,7 @@ export class UserSockets extends DurableObject<Record<string, unknown>> {
       this.sql.exec("DELETE FROM sockets WHERE session_id = ?", id);
     }
     const results = await Promise.allSettled(
-      [...byHost.values()].map(({ host, sessions }) => withRetry(async () => Number(await this.host(host).edgeSessionsEnded([...sessions])))),
+      [...byHost.values()].map(({ host, sessions }) => withRetry(async () => Number(await this.host(host).edgeSessionsEnded([...sessions], endedAt)))),
     );
     let closed = 0;
     let failed = 0;

@@ -14,6 +14,7 @@ import { createUpstashStore, type RedisStore } from "../store/redis.js";
 import { createKeyRing, type KeyRing } from "../token/key-ring.js";
 import { DeviceSecrets } from "../device/device-secrets.js";
 import { DpopVerifier } from "../device/dpop.js";
+import type { FreshnessOptions } from "./fresh-read.js";
 
 export interface CoreSettings {
   /** Upstash REST URL and token, or a store client already made. */
@@ -33,6 +34,11 @@ export interface CoreSettings {
   maxTicketsPerUser?: number;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Read replicas (Upstash Global): the freshness bound and its hooks (fresh-read.ts). Unset: one
+   * Redis, every read current. @default undefined
+   */
+  freshness?: FreshnessOptions;
 }
 
 /** What every surface (routes, middleware, gateway, RPC, library users) works with. */
@@ -56,8 +62,8 @@ export async function assembleCore(s: CoreSettings): Promise<SessionCore> {
   const keys = keySpace(s.prefix ?? DEFAULTS.storePrefix);
   const keyRing = await createKeyRing([...s.sessionKeys]);
   const device = await DeviceSecrets.create(s.sessionKeys, now);
-  const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now, device });
-  const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now });
+  const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now, device, freshness: s.freshness });
+  const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now, readAtPrimary: s.freshness !== undefined });
   const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!, s.maxTicketsPerUser ?? DEFAULTS.wsMaxTicketsPerUser, now);
   // The proof's iat is checked against the same clock as everything else.
   const dpop = new DpopVerifier();

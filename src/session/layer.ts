@@ -12,6 +12,7 @@ import { DEFAULT_POLICY, type SessionPolicy } from "./manager.js";
 import type { RedisStore } from "../store/redis.js";
 import { parseKeyRing } from "../token/key-ring.js";
 import { parseDuration } from "../util/duration.js";
+import type { FreshnessOptions } from "./fresh-read.js";
 
 export interface SessionLayerOptions {
   /** Upstash REST URL and token, or a store client of your own. */
@@ -28,6 +29,12 @@ export interface SessionLayerOptions {
   cacheTtlMs?: number;
   /** Store timeout per operation including retries. @default 1000 */
   timeoutMs?: number;
+  /**
+   * Read replicas (Upstash Global): `{ boundMs }` makes each miss prove its replica fresh with the
+   * store clock, which something must advance every second (`advanceStoreClock`, clock.ts).
+   * @default undefined (one Redis)
+   */
+  freshness?: FreshnessOptions;
   now?: () => number;
 }
 
@@ -47,6 +54,7 @@ export async function createSessionLayer(o: SessionLayerOptions): Promise<Sessio
     policy: { ...DEFAULT_POLICY, touchIntervalMs: defaultTouchInterval(idle), ...o.policy },
     cacheTtlMs: o.cacheTtlMs ?? parseDuration(DEFAULTS.cacheTtl)!,
     now: o.now,
+    freshness: o.freshness,
   });
   return { ...core, ...sessionApi(core) };
 }

@@ -9,10 +9,12 @@ import { parseDuration } from "../util/duration.js";
 import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
 import { SLIDE_RECORD, SWAP_RECORD } from "../store/device-scripts.js";
-import { CREATE_SESSION, DISABLE_ACCOUNT, ENABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS } from "../store/scripts.js";
+import { CREATE_SESSION, DISABLE_ACCOUNT, ENABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_SESSIONS, MARK_TTL_MS } from "../store/scripts.js";
+import { encodeBase64url, randomBytes } from "../util/base64url.js";
 import type { KeyRing } from "../token/key-ring.js";
 import { BoundedLru } from "../util/lru.js";
 import { describeDevice } from "./device.js";
+import { READ_AT_PRIMARY } from "./clock.js";
 import type { SessionReader } from "./reader.js";
 import { decodeRecord, encodeRecord, sessionIdFor, type DeviceBinding, type Session } from "./record.js";
 
@@ -44,6 +46,11 @@ export interface SessionManagerOptions {
   reader: SessionReader;
   /** The clock (ms since epoch). Tests pass a controllable one. @default Date.now */
   now?: () => number;
+  /**
+   * Read sessions by id at the primary (read replicas: a replica may lack a session just created
+   * or still hold one just ended). @default false
+   */
+  readAtPrimary?: boolean;
 }
 
 export interface NewSessionInput {
@@ -72,6 +79,8 @@ export type CreateResult =
 export interface EndedEvent {
   userId: string;
   sessionIds: string[];
+  /** When they ended, by this isolate's clock (ms since epoch). */
+  at: number;
 }
 
 /**
@@ -92,6 +101,7 @@ export class SessionManager {
   /** sessionId → the lastSeenAt of the newest slide scheduled in this isolate (so it is not scheduled twice). */
   private readonly slid = new BoundedLru<string, number>(DEFAULTS.cacheMaxEntries);
   private readonly endedListeners = new Set<EndedListener>();
+  private readonly readAtPrimary: boolean;
 
   constructor(options: SessionManagerOptions) {
     this.store = options.store;
@@ -100,6 +110,7 @@ export class SessionManager {
     this.policy = options.policy;
     this.reader = options.reader;
     this.now = options.now ?? Date.now;
+    this.readAtPrimary = options.readAtPrimary ?? false;
   }
 
   onEnded(listener: EndedListener): () => void {
@@ -128,7 +139,7 @@ export class SessionManager {
     };
     const reply = await this.store.run<(number | string)[]>(
       CREATE_SESSION,
-      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId)],
+      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId), this.opKey()],
       [
         sessionId,
         encodeRecord(session),
@@ -141,9 +152,11 @@ export class SessionManager {
         input.endOthers ? "1" : "0",
         input.passwordChange?.hash ?? "",
         input.passwordChange?.version ?? "",
+        this.keys.markPrefix,
+        MARK_TTL_MS,
       ],
     );
-    if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "disabled" ? "disabled" : "stale" };
+    if (Number(reply[0]) !== 1) return { ok: false, reason: String(reply[1]) === "disabled" ? "disabled" : "stale" };
     const ended = reply.slice(1).map(String);
     await this.ended(session.userId, ended);
     return { ok: true, token, session, ended };
@@ -194,7 +207,9 @@ export class SessionManager {
 
   /** Reads one session by its public id (no token): for listing and ownership checks. */
   async get(sessionId: string): Promise<Session | null> {
-    const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
+    const key = this.keys.session(sessionId);
+    const raw = this.readAtPrimary ? ((await this.store.run<[string, string]>(READ_AT_PRIMARY, [key, this.keys.markPrefix + sessionId], []))?.[0] || null) : await this.store.get(key);
+    const session = decodeRecord(sessionId, raw);
     return session && !this.reader.expired(session) ? session : null;
   }
 
@@ -211,7 +226,7 @@ export class SessionManager {
 
   /** Ends one session (logout, revoke one). Returns true when it was live. */
   async end(session: Pick<Session, "id" | "userId">): Promise<boolean> {
-    const n = await this.store.run<number>(END_SESSION, [this.keys.session(session.id), this.keys.userIndex(session.userId)], [session.id]);
+    const n = await this.store.run<number>(END_SESSION, [this.keys.session(session.id), this.keys.userIndex(session.userId)], [session.id, this.keys.markPrefix, MARK_TTL_MS]);
     await this.ended(session.userId, [session.id]);
     return Number(n) === 1;
   }
@@ -225,7 +240,7 @@ export class SessionManager {
    */
   async endAll(userId: string, keep?: string): Promise<number | null>;
   async endAll(userId: string, keep?: string): Promise<number | null> {
-    const [status, ...ended] = (await this.store.run<(number | string)[]>(END_USER_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix, keep ?? ""])) ?? [];
+    const [status, ...ended] = (await this.store.run<(number | string)[]>(END_USER_SESSIONS, [this.keys.userIndex(userId), this.opKey()], [this.keys.sessionPrefix, keep ?? "", this.keys.markPrefix, MARK_TTL_MS])) ?? [];
     if (Number(status) !== 1) return null;
     const ids = ended.map(String);
     await this.ended(userId, ids);
@@ -240,8 +255,8 @@ export class SessionManager {
   async disableUser(userId: string, actingSessionId?: string): Promise<{ ok: true; revoked: number } | { ok: false; reason: "revoked" }> {
     const reply = await this.store.run<(number | string)[]>(
       DISABLE_ACCOUNT,
-      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : ""],
-      [this.keys.sessionPrefix],
+      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : "", this.opKey()],
+      [this.keys.sessionPrefix, this.keys.markPrefix, MARK_TTL_MS],
     );
     if (Number(reply[0]) !== 1) return { ok: false, reason: "revoked" };
     const ids = reply.slice(1).map(String);
@@ -255,11 +270,16 @@ export class SessionManager {
     return Number(done) === 1 ? { ok: true } : { ok: false, reason: "revoked" };
   }
 
+  /** A fresh operation key: a retried script run answers what the first run did (scripts.ts replayable()). */
+  private opKey(): string {
+    return this.keys.op(encodeBase64url(randomBytes(16)));
+  }
+
   private async ended(userId: string, sessionIds: string[]): Promise<void> {
     if (!sessionIds.length) return;
     this.reader.evict(sessionIds);
     if (!this.endedListeners.size) return;
-    const event: EndedEvent = { userId, sessionIds };
+    const event: EndedEvent = { userId, sessionIds, at: this.now() };
     const outcomes = await Promise.allSettled([...this.endedListeners].map(async (listener) => listener(event)));
     for (const o of outcomes) {
       if (o.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "session-ended listener failed", error: String(o.reason) }));

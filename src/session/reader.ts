@@ -19,6 +19,8 @@ import { parseDuration } from "../util/duration.js";
 import { BoundedLru } from "../util/lru.js";
 import { looksLikeBoundCookie, type DeviceSecrets } from "../device/device-secrets.js";
 import { decodeRecord, sessionIdFor, type Session } from "./record.js";
+import { readChecked, type FreshnessOptions } from "./fresh-read.js";
+import { freshnessMetrics } from "./freshness.js";
 
 /** Where a valid answer came from: the edge cache, a store read, or a forced store read. */
 export type LookupSource = "hit" | "miss" | "fresh";
@@ -44,6 +46,12 @@ export interface SessionReaderOptions {
   now?: () => number;
   /** Reads DBSC bound cookies (`b1.…`) too; without it they are malformed tokens. @default none */
   device?: DeviceSecrets;
+  /**
+   * Read replicas (Upstash Global): prove each miss's data fresh with the store clock, or read it
+   * again at the primary (fresh-read.ts). Unset: the store is one Redis and every read is current.
+   * @default undefined
+   */
+  freshness?: FreshnessOptions;
 }
 
 type CacheEntry =
@@ -100,6 +108,9 @@ export class SessionReader {
    */
   private readonly forged: BoundedLru<string, true>;
   private readonly inflight = new Map<string, Flight>();
+  private readonly freshness: FreshnessOptions | undefined;
+  /** Tokens this isolate has granted from the store: their first refusal is a revocation lag sample. */
+  private readonly granted: BoundedLru<string, true>;
   /** Bumped by every eviction: a read that began under another generation must not cache "live". */
   private generation = 0;
 
@@ -115,6 +126,8 @@ export class SessionReader {
       if (entry.live && this.bySession.get(entry.session.id) === token) this.bySession.delete(entry.session.id);
     });
     this.forged = new BoundedLru<string, true>(Math.max(1, o.forgedMaxEntries ?? DEFAULTS.forgedMaxEntries));
+    this.freshness = o.freshness;
+    this.granted = new BoundedLru<string, true>(Math.max(1, o.cacheMaxEntries ?? DEFAULTS.cacheMaxEntries));
   }
 
   /**
@@ -228,7 +241,15 @@ export class SessionReader {
       sessionId = verified.sessionId;
       credentialExpiresAt = verified.expiresAt;
     } else sessionId = await sessionIdFor(verified.id);
-    const session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
+    let session: Session | null;
+    if (this.freshness) {
+      const read = await readChecked({ store: this.store, keys: this.keys, sessionId, now: this.now, atPrimary: source === "fresh", ...this.freshness });
+      session = decodeRecord(sessionId, read.record);
+      if (!session && read.revokedAt !== null && this.granted.get(token)) {
+        this.granted.delete(token);
+        (this.freshness.metrics ?? freshnessMetrics).revocationToRefusal(this.now() - read.revokedAt);
+      }
+    } else session = decodeRecord(sessionId, await this.store.get(this.keys.session(sessionId)));
     if (!session) {
       this.putDead(token, "revoked");
       return { ok: false, reason: "revoked" };
@@ -248,6 +269,7 @@ export class SessionReader {
     // A session ended in this isolate while this read was in flight must not be cached as live
     // (the store may have answered before the end, the answer arriving after it).
     if (this.generation === generation) this.putLive(token, session, credentialExpiresAt);
+    if (this.freshness) this.granted.set(token, true);
     return { ok: true, session, source };
   }
 

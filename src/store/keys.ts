@@ -12,6 +12,12 @@ export interface KeySpace {
   rateLimit: string;
   /** A DBSC refresh challenge already answered (device binding: single use). */
   usedChallenge(challengeHash: string): string;
+  /** The primary's clock in ms, advanced every second (session/clock.ts): how a replica proves its freshness. */
+  clock: string;
+  /** Prefix of the revocation marks (store/scripts.ts MARK): the mark of session `id` is this + id. */
+  markPrefix: string;
+  /** A script's recorded reply, so a retried run answers what the first did (store/scripts.ts). */
+  op(opId: string): string;
 }
 
 export function keySpace(prefix: string): KeySpace {
@@ -25,5 +31,8 @@ export function keySpace(prefix: string): KeySpace {
     userTickets: (userId) => `${prefix}tu:${userId}`,
     rateLimit: `${prefix}rl`,
     usedChallenge: (hash) => `${prefix}dc:${hash}`,
+    clock: `${prefix}clock`,
+    markPrefix: `${prefix}x:`,
+    op: (opId) => `${prefix}op:${opId}`,
   };
 }

@@ -8,6 +8,7 @@
  */
 import { Redis } from "@upstash/redis/cloudflare";
 import { DEFAULTS } from "../defaults.js";
+import { SharedSyncToken } from "./sync-token.js";
 
 export interface SetOptions {
   /** Time to live in milliseconds. */
@@ -22,11 +23,23 @@ export interface SetOptions {
 export interface StoreScript {
   readonly name: string;
   readonly source: string;
+  /**
+   * The client may send it again when a `fetch` failed: a second run after a first that reached
+   * Redis (its reply lost on the way back) changes nothing and answers what the first did. Left
+   * unset, a failed `fetch` is a `StoreError` at once (docs/STORE.md "Retries"). @default false
+   */
+  readonly retrySafe?: boolean;
 }
 
 /** The Redis commands this product sends. Every method throws `StoreError` when the store cannot answer. */
 export interface RedisStore {
   get(key: string): Promise<string | null>;
+  /**
+   * Several keys in one command (MGET), served by the nearest read replica where there is one and
+   * without waiting for this client's own writes to reach it: the caller proves freshness itself
+   * (session/freshness.ts). Null for a missing key.
+   */
+  mget(keys: string[]): Promise<(string | null)[]>;
   /** Returns true when the value was written. */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   getdel(key: string): Promise<string | null>;
@@ -65,35 +78,41 @@ export interface UpstashStoreOptions {
    */
   timeoutMs?: number;
   /**
-   * Retries when `fetch` itself fails (connection refused, reset). HTTP errors are not retried.
-   * @default 2
+   * Retries when `fetch` itself fails (connection refused, reset), for the calls a second run
+   * cannot apply twice (retry-policy.ts). HTTP errors are not retried. @default 2
    */
   retries?: number;
 }
 
 export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.storeTimeoutMs;
+  const client = (retries: number, readYourWrites = true) =>
+    new Redis({
+      url: options.url,
+      token: options.token,
+      // Short, deliberate retries: the client's default (5, up to 2.7 s apart) would hold a
+      // request for over 4 s before an outage became a 503.
+      retry: { retries, backoff: (n) => 25 * 2 ** n },
+      // A function, so each operation gets a fresh timeout (a fixed aborted signal would make
+      // the client resolve to the abort reason instead of throwing).
+      signal: () => AbortSignal.timeout(timeoutMs),
+      // Values are our own JSON strings: parse them ourselves, strictly.
+      automaticDeserialization: false,
+      // One command per HTTP request, so store budgets are exact and ordering is what we wrote.
+      enableAutoPipelining: false,
+      enableTelemetry: false,
+      readYourWrites,
+    });
+  // A retried call and a call sent once go through two clients that share one read-your-writes
+  // token; the replica read of the session path sends none (it proves its freshness itself, and
+  // a token would make it wait for the replica after every write of this isolate).
+  //
   // Made at the first command: a request that never reaches the store (a cache hit, a forged
-  // token, /api/hello) never pays for the client's construction, the largest single piece of a
+  // token, /api/hello) never pays for the clients' construction, the largest single piece of a
   // cold isolate's set-up (bench/profile-cold.ts).
-  let client: Redis | undefined;
-  const redis = () =>
-    (client ??= new Redis({
-    url: options.url,
-    token: options.token,
-    // Short, deliberate retries: the client's default (5, up to 2.7 s apart) would hold a
-    // request for over 4 s before an outage became a 503.
-    retry: { retries: options.retries ?? DEFAULTS.storeRetries, backoff: (n) => 25 * 2 ** n },
-    // A function, so each operation gets a fresh timeout (a fixed aborted signal would make
-    // the client resolve to the abort reason instead of throwing).
-    signal: () => AbortSignal.timeout(timeoutMs),
-    // Values are our own JSON strings: parse them ourselves, strictly.
-    automaticDeserialization: false,
-    // One command per HTTP request, so store budgets are exact and ordering is what we wrote.
-    enableAutoPipelining: false,
-    enableTelemetry: false,
-  }));
-  const shas = new Map<StoreScript, ReturnType<Redis["createScript"]>>();
+  let made: SharedSyncToken<"retried" | "once" | "replica"> | undefined;
+  const clients = () => (made ??= new SharedSyncToken({ retried: client(options.retries ?? DEFAULTS.storeRetries), once: client(0), replica: client(0, false) }));
+  const shas = new Map<StoreScript, { retried: ReturnType<Redis["createScript"]>; once: ReturnType<Redis["createScript"]> }>();
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
@@ -103,21 +122,24 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
   };
   return {
     get redis() {
-      return redis();
+      return clients().redis.retried;
     },
-    get: (key) => guard(() => redis().get<string>(key)),
+    get: (key) => guard(() => clients().use("retried", (r) => r.get<string>(key))),
+    mget: (keys) => guard(async () => (await clients().use("replica", (r) => r.mget<(string | null)[]>(...keys))).map((v) => (v == null ? null : String(v)))),
     async set(key, value, o = {}) {
       return guard(async () => {
         const opts = { ...(o.px !== undefined ? { px: Math.max(1, Math.ceil(o.px)) } : {}), ...(o.nx ? { nx: true } : o.xx ? { xx: true } : {}) };
-        const reply = await redis().set(key, value, opts as never);
+        // NX answers "not written" when run twice: sent once. XX and plain SET write the same value again.
+        const reply = await clients().use(o.nx ? "once" : "retried", (r) => r.set(key, value, opts as never));
         return reply === "OK";
       });
     },
-    getdel: (key) => guard(() => redis().getdel<string>(key)),
+    // A second GETDEL after a first that reached Redis would answer null: sent once.
+    getdel: (key) => guard(() => clients().use("once", (r) => r.getdel<string>(key))),
     hgetall: (key) =>
       guard(async () => {
         // Without automatic deserialisation the client hands back Redis's flat [field, value, …].
-        const reply = (await redis().hgetall(key)) as unknown;
+        const reply = (await clients().use("retried", (r) => r.hgetall(key))) as unknown;
         if (!reply) return null;
         if (!Array.isArray(reply)) return reply as Record<string, string>;
         if (reply.length === 0) return null;
@@ -127,9 +149,10 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
       }),
     run<T>(script: StoreScript, keys: string[], args: (string | number)[]) {
       let s = shas.get(script);
-      if (!s) shas.set(script, (s = redis().createScript(script.source)));
-      return guard(() => s!.exec(keys, args.map(String)) as Promise<T>);
+      if (!s) shas.set(script, (s = { retried: clients().redis.retried.createScript(script.source), once: clients().redis.once.createScript(script.source) }));
+      const which = script.retrySafe ? "retried" : "once";
+      return guard(() => clients().use(which, () => s![which].exec(keys, args.map(String)) as Promise<T>));
     },
-    ping: () => guard(async () => void (await redis().ping())),
+    ping: () => guard(async () => void (await clients().use("retried", (r) => r.ping()))),
   };
 }

@@ -7,6 +7,9 @@
  * The per-user index is a sorted set: member = session id, score = createdAt (oldest first).
  */
 import type { StoreScript } from "./redis.js";
+import { MARK, replayable } from "./replayable.js";
+
+export { MARK_TTL_MS } from "./replayable.js";
 
 /** Entries whose session key is gone (idle-expired, revoked) are pruned from the index. */
 const PRUNE = `
@@ -23,16 +26,17 @@ end
  * credential version in the same atomic step, so the change, the end of every other session
  * and the new session happen together or not at all (ASVS 7.4.3): a store fault cannot leave
  * a changed password with the old sessions alive.
- * KEYS: session key, user index, account key.
+ * KEYS: session key, user index, account key, operation key (replayable()).
  * ARGV: session id, record, ttl ms, createdAt, max sessions, session prefix, index ttl ms,
  *       expected credential version ('' = no account check), end all others first ('1'/'0'),
- *       new password hash ('' = no change), new credential version.
+ *       new password hash ('' = no change), new credential version, mark prefix ('' = none),
+ *       mark ttl ms.
  * Returns {1, ended ids…} or {0, 'disabled'|'stale'}.
  */
-export const CREATE_SESSION: StoreScript = {
-  name: "create-session",
-  source: `${PRUNE}
-local acct = redis.call('HMGET', KEYS[3], 'ver', 'disabled')
+export const CREATE_SESSION: StoreScript = replayable(
+  "create-session",
+  `${PRUNE}${MARK}`,
+  `local acct = redis.call('HMGET', KEYS[3], 'ver', 'disabled')
 if acct[2] == '1' then return {0, 'disabled'} end
 if ARGV[8] ~= '' and acct[1] ~= ARGV[8] then return {0, 'stale'} end
 if ARGV[10] ~= '' then
@@ -43,7 +47,10 @@ local ended = {1}
 if ARGV[9] == '1' then
   local members = redis.call('ZRANGE', KEYS[2], 0, -1)
   for _, m in ipairs(members) do
-    if redis.call('DEL', ARGV[6] .. m) == 1 then ended[#ended + 1] = m end
+    if redis.call('DEL', ARGV[6] .. m) == 1 then
+      ended[#ended + 1] = m
+      mark(ARGV[12], m, ARGV[13])
+    end
   end
   redis.call('DEL', KEYS[2])
 else
@@ -58,23 +65,29 @@ if over > 0 then
     redis.call('DEL', ARGV[6] .. m)
     redis.call('ZREM', KEYS[2], m)
     ended[#ended + 1] = m
+    mark(ARGV[12], m, ARGV[13])
   end
 end
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl < tonumber(ARGV[7]) then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
 return ended
 `,
-};
+);
 
 /**
- * Ends one session.
- * KEYS: session key, user index. ARGV: session id. Returns 1 when it existed.
+ * Ends one session. A second run changes nothing (retry-safe), though it answers 0: the session
+ * was no longer live when it ran.
+ * KEYS: session key, user index. ARGV: session id, mark prefix ('' = none), mark ttl ms.
+ * Returns 1 when it existed.
  */
 export const END_SESSION: StoreScript = {
   name: "end-session",
-  source: `
+  retrySafe: true,
+  source: `${MARK}
 redis.call('ZREM', KEYS[2], ARGV[1])
-return redis.call('DEL', KEYS[1])
+local n = redis.call('DEL', KEYS[1])
+if n == 1 then mark(ARGV[2], ARGV[1], ARGV[3]) end
+return n
 `,
 };
 
@@ -82,24 +95,29 @@ return redis.call('DEL', KEYS[1])
  * Ends every session of a user except `keep`. With a `keep`, only while `keep` itself is live,
  * checked in the same atomic step: a request authenticated by a session that has ended since (a
  * password change, a logout, an admin) must not go on to end the sessions created after it.
- * KEYS: user index. ARGV: session prefix, keep ('' = none).
+ * KEYS: user index, operation key (replayable()). ARGV: session prefix, keep ('' = none),
+ * mark prefix, mark ttl ms.
  * Returns {1, ids that were live…}, or {0} when `keep` no longer exists (nothing ended).
  */
-export const END_USER_SESSIONS: StoreScript = {
-  name: "end-user-sessions",
-  source: `
+export const END_USER_SESSIONS: StoreScript = replayable(
+  "end-user-sessions",
+  MARK,
+  `
 if ARGV[2] ~= '' and redis.call('EXISTS', ARGV[1] .. ARGV[2]) == 0 then return {0} end
 local ended = {1}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, m in ipairs(members) do
   if m ~= ARGV[2] then
-    if redis.call('DEL', ARGV[1] .. m) == 1 then ended[#ended + 1] = m end
+    if redis.call('DEL', ARGV[1] .. m) == 1 then
+      ended[#ended + 1] = m
+      mark(ARGV[3], m, ARGV[4])
+    end
     redis.call('ZREM', KEYS[1], m)
   end
 end
 return ended
 `,
-};
+);
 
 /**
  * Lists a user's live sessions, pruning dead index entries on the way.
@@ -107,6 +125,7 @@ return ended
  */
 export const LIST_SESSIONS: StoreScript = {
   name: "list-sessions",
+  retrySafe: true,
   source: `
 local out = {}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
@@ -123,10 +142,15 @@ return out
 `,
 };
 
-/** Accounts: see auth/accounts.ts for the hash layout. */
+/**
+ * Accounts: see auth/accounts.ts for the hash layout. Retry-safe: the account id is random per
+ * call, so an email key already naming it means this very registration ran before.
+ */
 export const REGISTER: StoreScript = {
   name: "register-account",
+  retrySafe: true,
   source: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('HSET', KEYS[2], 'email', ARGV[2], 'hash', ARGV[3], 'roles', ARGV[4], 'disabled', '0', 'ver', '1', 'created', ARGV[5])
 return 1
@@ -135,6 +159,7 @@ return 1
 
 export const FIND_BY_EMAIL: StoreScript = {
   name: "find-account",
+  retrySafe: true,
   source: `
 local id = redis.call('GET', KEYS[1])
 if not id then return false end
@@ -144,6 +169,7 @@ return {id, redis.call('HGETALL', ARGV[1] .. id)}
 
 export const SET_DISABLED: StoreScript = {
   name: "set-disabled",
+  retrySafe: true,
   source: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
@@ -159,24 +185,28 @@ return 1
  * a flag-only record, which CREATE_SESSION reads the same way. With an acting session, only
  * while that session is live: two admins disabling each other at once cannot both succeed (the
  * second one's session was ended by the first), so an enabled admin remains.
- * KEYS: account key, user index, acting session key ('' = no actor check).
- * ARGV: session prefix.
+ * KEYS: account key, user index, acting session key ('' = no actor check), operation key
+ * (replayable()). ARGV: session prefix, mark prefix, mark ttl ms.
  * Returns {1, ended ids…} or {0, 'revoked'}.
  */
-export const DISABLE_ACCOUNT: StoreScript = {
-  name: "disable-account",
-  source: `
+export const DISABLE_ACCOUNT: StoreScript = replayable(
+  "disable-account",
+  MARK,
+  `
 if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return {0, 'revoked'} end
 redis.call('HSET', KEYS[1], 'disabled', '1')
 local ended = {1}
 local members = redis.call('ZRANGE', KEYS[2], 0, -1)
 for _, m in ipairs(members) do
-  if redis.call('DEL', ARGV[1] .. m) == 1 then ended[#ended + 1] = m end
+  if redis.call('DEL', ARGV[1] .. m) == 1 then
+    ended[#ended + 1] = m
+    mark(ARGV[2], m, ARGV[3])
+  end
 end
 redis.call('DEL', KEYS[2])
 return ended
 `,
-};
+);
 
 /**
  * Lifts a disable. With an acting session, only while that session is live, in the same step:
@@ -202,11 +232,15 @@ return 1
  * Issues a WebSocket ticket unless the user already has `max` outstanding (issued, unexpired,
  * unused).
  * KEYS: ticket key, the user's ticket index (member = ticket key, score = expiry ms).
- * ARGV: claims, ttl ms, now ms, max. Returns {1} or {0, earliest expiry ms}.
+ * ARGV: claims, ttl ms, now ms, max. Returns {1} or {0, earliest expiry ms}. Retry-safe: the
+ * ticket is random per call, so its key existing means this very issue ran before (its holder
+ * has not got it yet, so it cannot have been used).
  */
 export const ISSUE_TICKET: StoreScript = {
   name: "issue-ticket",
+  retrySafe: true,
   source: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
 local members = redis.call('ZRANGE', KEYS[2], 0, -1)
 for _, m in ipairs(members) do
@@ -229,6 +263,7 @@ return {1}
  * so concurrent hits can never all pass; a negative rate gives an event back without a check.
  * KEYS: current bucket, previous bucket. ARGV: limit, now ms, window ms, rate (1 or -1).
  * Returns {remaining after this event (negative: refused, nothing counted), limit}.
+ * Not retry-safe (a second run counts twice, or gives back twice): sent once.
  */
 export const SLIDING_WINDOW: StoreScript = {
   name: "sliding-window",

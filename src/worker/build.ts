@@ -17,6 +17,7 @@ import { createUpstashStore } from "../store/redis.js";
 import { SocketRegistry } from "../realtime/relay-registry.js";
 import { cookieSource } from "../credentials/cookie-source.js";
 import { authorizationSource } from "../credentials/dpop-source.js";
+import { kickClock } from "./clock.js";
 
 /** The worker's dependencies, or the answer every request gets when the configuration is bad. */
 export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };
@@ -26,6 +27,8 @@ export interface BuildOverrides {
   now?: () => number;
   /** The real-time layer's namespaces; build() takes them from `env` (ROOMS, USER_SOCKETS). @default null */
   realtime?: RealtimeBindings | null;
+  /** Starts the store clock's writer when a replica shows a stale clock (env.STORE_CLOCK). @default none */
+  onStaleClock?: () => void;
 }
 
 export async function buildDeps(config: Config, overrides: BuildOverrides = {}): Promise<Deps> {
@@ -41,6 +44,7 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     ticketTtlMs: config.ws.ticketTtlMs,
     maxTicketsPerUser: config.ws.maxTicketsPerUser,
     now: overrides.now,
+    freshness: config.store.freshnessBoundMs === null ? undefined : { boundMs: config.store.freshnessBoundMs, onStale: overrides.onStaleClock },
   });
   // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
   const sockets = new SocketRegistry();
@@ -78,6 +82,8 @@ export async function loadDeps(env: WorkerEnv, overrides: BuildOverrides = {}): 
   }
   for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
   const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
-  const deps = await buildDeps(loaded.config, { realtime, ...overrides });
+  const prefix = loaded.config.store.prefix;
+  const onStaleClock = () => kickClock(env.STORE_CLOCK, prefix);
+  const deps = await buildDeps(loaded.config, { realtime, onStaleClock, ...overrides });
   return { ok: true, deps };
 }

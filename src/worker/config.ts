@@ -10,6 +10,7 @@ import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import type { SessionPolicy } from "../session/manager.js";
 import type { SameSite } from "../cookie/session-cookie.js";
 import { gatewayConfig, type GatewayConfig } from "./gateway-config.js";
+import { CLOCK_PERIOD_MS } from "../session/clock.js";
 
 export interface Env {
   ENVIRONMENT?: string;
@@ -20,6 +21,7 @@ export interface Env {
   SIGNUP?: string;
   STORE_PREFIX?: string;
   STORE_TIMEOUT_MS?: string;
+  STORE_FRESHNESS_BOUND?: string;
   SESSION_IDLE_TIMEOUT?: string;
   SESSION_ABSOLUTE_TIMEOUT?: string;
   SESSION_MAX_PER_USER?: string;
@@ -81,7 +83,8 @@ export interface Config {
   ephemeralKeys: boolean;
   pepper: string;
   ephemeralPepper: boolean;
-  store: { url: string; token: string; timeoutMs: number; prefix: string };
+  /** `freshnessBoundMs`: read replicas' freshness bound (STORE_FRESHNESS_BOUND), null when off (one Redis). */
+  store: { url: string; token: string; timeoutMs: number; prefix: string; freshnessBoundMs: number | null };
   signup: "open" | "closed";
   policy: SessionPolicy;
   cacheTtlMs: number;
@@ -211,6 +214,15 @@ export function loadConfig(env: Env): ConfigResult {
   else if (environment === "production" && url.startsWith("http://") && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url + "/")) problems.push("UPSTASH_REDIS_REST_URL must use https outside loopback in production");
   if (!env.UPSTASH_REDIS_REST_TOKEN) problems.push("UPSTASH_REDIS_REST_TOKEN is missing");
 
+  const freshnessRaw = (env.STORE_FRESHNESS_BOUND ?? DEFAULTS.storeFreshnessBound).trim();
+  let freshnessBoundMs: number | null = null;
+  if (freshnessRaw !== "off") {
+    const ms = parseDuration(freshnessRaw);
+    // Above the clock's period, or every replica read would be judged stale.
+    if (ms === null || ms <= CLOCK_PERIOD_MS || ms > 60_000) problems.push(`STORE_FRESHNESS_BOUND must be off or a duration above ${CLOCK_PERIOD_MS} ms and at most 60 s, like "2 s" (got "${freshnessRaw}")`);
+    else freshnessBoundMs = ms;
+  }
+
   const signup = env.SIGNUP ?? (dev ? "open" : DEFAULTS.signup);
   if (signup !== "open" && signup !== "closed") problems.push(`SIGNUP must be open or closed (got "${signup}")`);
 
@@ -249,6 +261,7 @@ export function loadConfig(env: Env): ConfigResult {
       token: env.UPSTASH_REDIS_REST_TOKEN ?? "",
       timeoutMs: integer("STORE_TIMEOUT_MS", DEFAULTS.storeTimeoutMs, 50, 1500),
       prefix: env.STORE_PREFIX ?? DEFAULTS.storePrefix,
+      freshnessBoundMs,
     },
     signup: signup === "open" ? "open" : "closed",
     policy: {

@@ -1,6 +1,7 @@
 import type { Env } from "./config.js";
 import type { RealtimeRoom } from "./room.js";
 import type { UserSockets } from "../realtime/user-sockets.js";
+import type { StoreClock } from "./clock.js";
 import type { UserSocketsNamespace } from "../realtime/gate.js";
 
 /**
@@ -13,6 +14,8 @@ export interface WorkerEnv extends Env {
   ROOMS?: DurableObjectNamespace<RealtimeRoom>;
   /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */
   USER_SOCKETS?: DurableObjectNamespace<UserSockets>;
+  /** The store clock's writer, for read replicas (clock.ts; STORE_FRESHNESS_BOUND). */
+  STORE_CLOCK?: DurableObjectNamespace<StoreClock>;
 }
 
 

@@ -30,3 +30,5 @@ export type AppType = App;
 /** Durable Objects of the real-time layer (bound in wrangler.toml; see docs/REALTIME.md). */
 export { RealtimeRoom } from "./room.js";
 export { UserSockets } from "../realtime/user-sockets.js";
+/** The store clock's writer (read replicas; STORE_FRESHNESS_BOUND, docs/REALTIME.md). */
+export { StoreClock } from "./clock.js";

@@ -26,6 +26,7 @@ import { TokenBucket } from "../realtime/token-bucket.js";
 import { CLOSE_MESSAGE_TOO_BIG, CLOSE_RATE_LIMITED, CLOSE_SESSION_ENDED, CLOSE_TEXT_ONLY, readIdentity, type SocketHost, type SocketIdentity } from "../realtime/identity.js";
 import { releaseSocket } from "../realtime/upgrade.js";
 import { recheckReader } from "../realtime/store-read.js";
+import { freshnessMetrics } from "../session/freshness.js";
 
 /** The namespace binding of this class in wrangler.toml. */
 export const ROOMS_BINDING = "ROOMS";
@@ -127,9 +128,11 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   }
 
   /** RPC from the per-user object: these sessions ended somewhere. */
-  async edgeSessionsEnded(sessionIds: string[]): Promise<number> {
+  async edgeSessionsEnded(sessionIds: string[], endedAt?: number): Promise<number> {
     this.ended.add(sessionIds);
-    return closeSessions(this.ctx, sessionIds);
+    const closed = closeSessions(this.ctx, sessionIds);
+    if (closed > 0 && endedAt !== undefined) freshnessMetrics.revocationToClose(Date.now() - endedAt);
+    return closed;
   }
 
   /** RPC from the per-user object (reconciliation at a cap). */

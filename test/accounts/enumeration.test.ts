@@ -34,7 +34,7 @@ describe("user enumeration", () => {
       derive.mockClear();
       const r = await call("/auth/login", { body: { email, password: "not the password at all" } }, app);
       expect(r.status).toBe(401);
-      return derive.mock.calls.map(([algorithm, , length]) => ({ ...(algorithm as Pbkdf2Params), salt: undefined, length }));
+      return derive.mock.calls.map(([algorithm, , length]) => ({ ...(algorithm as { name: string; iterations: number; hash: unknown }), salt: undefined, length }));
     };
     const unknown = await work(uniqueEmail("ghost"));
     const wrong = await work(known.email);

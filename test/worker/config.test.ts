@@ -100,6 +100,19 @@ describe("missing configuration outside development", () => {
     const notUrl = await refusal({ ENVIRONMENT: "test", SESSION_KEYS: goodKeys, PASSWORD_PEPPER: goodPepper, UPSTASH_REDIS_REST_URL: "redis://127.0.0.1:6379", UPSTASH_REDIS_REST_TOKEN: "t" });
     expect(notUrl.body.message).toContain("UPSTASH_REDIS_REST_URL must be an http(s) URL");
   });
+
+  it("STORE_FRESHNESS_BOUND: off or a duration above the clock's 1 s period, at most 60 s", async () => {
+    const base = { ENVIRONMENT: "test", SESSION_KEYS: goodKeys, PASSWORD_PEPPER: goodPepper, ...store };
+    for (const bad of ["1 s", "500 ms", "2 m", "soon", ""]) {
+      const r = await refusal({ ...base, STORE_FRESHNESS_BOUND: bad });
+      expect(r.body.message).toContain("STORE_FRESHNESS_BOUND must be off or a duration above 1000 ms");
+    }
+    const { loadConfig } = await import("../../src/worker/config.js");
+    const on = loadConfig({ ...base, STORE_FRESHNESS_BOUND: "2 s" });
+    const off = loadConfig(base);
+    expect(on.ok && on.config.store.freshnessBoundMs).toBe(2000);
+    expect(off.ok && off.config.store.freshnessBoundMs).toBeNull();
+  });
 });
 
 describe("weak secrets", () => {

@@ -1,0 +1,48 @@
+/**
+ * `StoreClock`: the writer of the store clock (session/clock.ts) for the deployed worker, one
+ * object per deployment and key prefix. Its alarm beats every second: re-arm, then a Lua TIME
+ * write at the primary. Verifiers start it (`ensure`) whenever a replica shows no clock or an
+ * old one, so a deployment needs no step of its own, and a writer lost with its object (a reset,
+ * a migration) comes back at the next stale read. With STORE_FRESHNESS_BOUND off it stops.
+ *
+ * Cost: 86,400 store commands a day (one EVALSHA a beat) and as many alarm invocations.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { requireDeps } from "./deps-for.js";
+import type { WorkerEnv as Env } from "./env.js";
+import { ensureClockAlarm, runClockAlarm } from "../session/clock.js";
+import { freshnessMetrics } from "../session/freshness.js";
+
+/** The namespace binding of this class in wrangler.toml. */
+export const CLOCK_BINDING = "STORE_CLOCK";
+
+export class StoreClock extends DurableObject<Env> {
+  /** Starts the beat if none is scheduled. Returns true when this call started it. */
+  async ensure(): Promise<boolean> {
+    return ensureClockAlarm(this.ctx.storage);
+  }
+
+  override async alarm(): Promise<void> {
+    const deps = await requireDeps(this.env);
+    if (deps.config.store.freshnessBoundMs === null) return;
+    const written = await runClockAlarm(this.ctx.storage, deps.store, deps.keys);
+    freshnessMetrics.clockBeat(written !== null);
+  }
+}
+
+/** The least time between two starts asked by one isolate: a running writer needs none. */
+const KICK_EVERY_MS = 5000;
+let lastKick = -Infinity;
+
+/**
+ * Asks the deployment's clock object to run, at most once per `KICK_EVERY_MS` per isolate.
+ * Never waits and never throws: the verifier that noticed a stale clock has already gone to the
+ * primary for its answer.
+ */
+export function kickClock(ns: DurableObjectNamespace<StoreClock> | undefined, prefix: string, now = Date.now()): void {
+  if (!ns || now - lastKick < KICK_EVERY_MS) return;
+  lastKick = now;
+  ns.get(ns.idFromName(`clock:${prefix}`))
+    .ensure()
+    .catch((error: unknown) => console.warn(JSON.stringify({ level: "warn", msg: "store clock start failed", error: String(error) })));
+}
