@@ -98,3 +98,6 @@ export function defaultTouchInterval(idleTimeoutMs: number): number {
 export function followTimeoutFor(storeTimeoutMs: number): number {
   return storeTimeoutMs + 100;
 }
+
+/** Shortest secret accepted for PASSWORD_PEPPER and GATEWAY_ASSERTION_KEY (256 bits of base64url ≈ 43). */
+export const MIN_SECRET_LENGTH = 32;

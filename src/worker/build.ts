@@ -17,7 +17,7 @@ import { createUpstashStore } from "../store/redis.js";
 import { SocketRegistry } from "../realtime/relay-registry.js";
 import { cookieSource } from "../credentials/cookie-source.js";
 import { authorizationSource } from "../credentials/dpop-source.js";
-import { kickClock } from "./clock.js";
+import { kickClock } from "./clock-kick.js";
 
 /** The worker's dependencies, or the answer every request gets when the configuration is bad. */
 export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };

@@ -6,10 +6,11 @@
 import { parseKeyRing } from "../token/key-ring.js";
 import { parseDuration } from "../util/duration.js";
 import { MAX_TICKET_TTL_MS } from "../session/tickets.js";
-import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
+import { DEFAULTS, defaultTouchInterval, MIN_SECRET_LENGTH } from "../defaults.js";
 import type { SessionPolicy } from "../session/manager.js";
 import type { SameSite } from "../cookie/session-cookie.js";
 import { gatewayConfig, type GatewayConfig } from "./gateway-config.js";
+import { list } from "../util/list.js";
 import { CLOCK_PERIOD_MS } from "../session/clock.js";
 
 export interface Env {
@@ -142,9 +143,8 @@ export interface Config {
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
 
-export const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
-export const MIN_PEPPER_LENGTH = 32;
+export const MIN_PEPPER_LENGTH = MIN_SECRET_LENGTH;
 
 /** `"100 / 1 h"` → { limit: 100, windowMs: 3600000 }, or null. */
 export function parseRule(raw: string): RateLimitRule | null {

@@ -3,7 +3,9 @@
  * collects its problems with every other one.
  */
 import { isStripped } from "../gateway/forward-headers.js";
-import { list, MIN_PEPPER_LENGTH, type Env } from "./config.js";
+import type { Env } from "./config.js";
+import { MIN_SECRET_LENGTH as MIN_PEPPER_LENGTH } from "../defaults.js";
+import { list } from "../util/list.js";
 
 export interface GatewayConfig {
   originUrl: string;
