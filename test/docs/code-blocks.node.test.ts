@@ -14,7 +14,17 @@ import { blockFileName, environmentOf, extractBlocks, type CodeBlock, type Envir
 
 const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
 const blocks = DOCS.flatMap((f) => extractBlocks(readFileSync(join(ROOT, f), "utf8"), f));
-const compiled = blocks.filter((b) => b.skipped === null);
+/**
+ * The README shows examples/ files by excerpt (test/docs/readme-examples.node.test.ts): an excerpt
+ * is compiled as part of its whole file, which the consumer test type-checks from the tarball,
+ * not on its own (a part of a function is not a module).
+ */
+const EXAMPLES = (readdirSync(join(ROOT, "examples"), { recursive: true }) as string[])
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => ({ file: `examples/${f}`, text: readFileSync(join(ROOT, "examples", f), "utf8") }));
+const homeOf = (b: CodeBlock) => (b.skipped === null ? EXAMPLES.find((e) => e.text !== b.code && e.text.includes(b.code)) : undefined);
+const excerpts = blocks.filter((b) => homeOf(b) !== undefined);
+const compiled = blocks.filter((b) => b.skipped === null && homeOf(b) === undefined);
 const skipped = blocks.filter((b) => b.skipped !== null);
 const label = (b: CodeBlock) => `${b.file}:${b.line} (${b.environment})`;
 const DIR = "docs-blocks";
@@ -103,6 +113,11 @@ describe("README.md and docs/*.md: every TypeScript block compiles against the i
 
   it("no errors outside the blocks (the package's own declarations, as the blocks reach them)", () => {
     expect(outside).toEqual([]);
+  });
+
+  it.each(excerpts.map((b) => [label(b), b] as const))("%s is an excerpt of a file under examples/, compiled whole (npm run typecheck, and from the tarball by the consumer test)", (_name, block) => {
+    const home = homeOf(block)!;
+    expect(home.text).toContain(block.code);
   });
 
   for (const b of skipped) it.skip(`${label(b)} is not compiled: ${b.skipped}`, () => {});
