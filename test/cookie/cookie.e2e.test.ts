@@ -214,15 +214,18 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `cookie mode in Chromium (ski
       }
     });
 
-    it("the Bearer flow is shown on the page: a second session by Authorization header, the cookie session untouched", async () => {
+    it("the Bearer flow is shown on the page: a second, key-bound (DPoP) session by Authorization header, a copied token refused, the cookie session untouched", async () => {
       const context = await newContext();
       try {
         const { page } = await appPage(context);
         await signIn(page);
-        const sent = page.waitForRequest((r) => r.url() === `${app}/api/me` && r.headers().authorization !== undefined);
+        const sent = page.waitForRequest((r) => r.url() === `${app}/api/me` && r.headers().authorization !== undefined && r.headers().dpop !== undefined);
         await page.getByRole("button", { name: "Try a Bearer sign-in" }).click();
-        expect(await (await sent).headerValue("authorization")).toMatch(/^Bearer v1\./);
-        await expect.poll(() => page.locator("#bearer-steps li").count()).toBe(3);
+        const request = await sent;
+        expect(await request.headerValue("authorization")).toMatch(/^DPoP v1\./);
+        expect(await request.headerValue("dpop")).toMatch(/^eyJ/);
+        await expect.poll(() => page.locator("#bearer-steps li").count()).toBe(4);
+        await expect(page.locator("#bearer-steps").textContent()).resolves.toContain("dpop_required");
         await expect(page.locator("#bearer-steps").textContent()).resolves.toContain("204");
         expect(await sessionAlive(page)).toBe(200);
       } finally {
