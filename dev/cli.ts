@@ -17,7 +17,7 @@ export function die(tool: string, message: string, code = 2): never {
 export function parseFlags<O extends Options>(tool: string, usage: string, options: O, args = process.argv.slice(2)) {
   try {
     const { values } = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
-    if (values.help) {
+    if ((values as { help?: boolean }).help) {
       process.stdout.write(usage.endsWith("\n") ? usage : `${usage}\n`);
       process.exit(0);
     }

@@ -15,14 +15,14 @@ export interface DrainOptions {
   maxMs?: number;
 }
 
-export interface DrainableRequest {
-  /** The request to give the worker: the same, with a body this module can finish reading. */
-  request: Request;
+export interface DrainableRequest<R extends Request> {
+  /** The request to give the worker: the same (its `cf` too), with a body this module can finish reading. */
+  request: R;
   /** Call with the worker's answer before returning it: a refusal (4xx, 5xx) first reads the rest of the body. */
   settle(response: Response): Promise<void>;
 }
 
-export function drainable(request: Request, options: DrainOptions = {}): DrainableRequest {
+export function drainable<R extends Request>(request: R, options: DrainOptions = {}): DrainableRequest<R> {
   const source = request.body;
   if (source === null) return { request, settle: async () => {} };
   const { maxBytes = 64 * 1024 * 1024, maxMs = 10_000 } = options;
@@ -42,7 +42,7 @@ export function drainable(request: Request, options: DrainOptions = {}): Drainab
     } catch {
       // The client went away: nothing left to read.
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   };
   const body = new ReadableStream<Uint8Array>(
@@ -56,7 +56,7 @@ export function drainable(request: Request, options: DrainOptions = {}): Drainab
     { highWaterMark: 0 },
   );
   return {
-    request: new Request(request, { body }),
+    request: new Request(request, { body }) as unknown as R,
     settle: async (response) => {
       if (response.status >= 400) await drain();
     },

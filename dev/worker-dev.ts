@@ -21,7 +21,7 @@ import { sessionCookie } from "../src/cookie/session-cookie.js";
 import { errorHandler } from "../src/http/responses.js";
 import { sessionApi } from "../src/session/api.js";
 import worker from "../src/worker/index.js";
-import { drainable } from "./drain-body.ts";
+import { drainable } from "./drain-body.js";
 
 // Every class wrangler.toml binds must be exported by the entry wrangler runs.
 export { RealtimeRoom, SessionVerifier, UserSockets } from "../src/worker/index.js";
@@ -81,7 +81,7 @@ async function cookieCallback(request: Request, env: DevEnv, ctx: ExecutionConte
 }
 
 /** Routes one request: the SSO paths here, everything else to the worker. */
-function route(request: Request, env: DevEnv, ctx: ExecutionContext): Response | Promise<Response> {
+function route(request: Request<unknown, IncomingRequestCfProperties>, env: DevEnv, ctx: ExecutionContext): Response | Promise<Response> {
   const enabled = env.ENVIRONMENT === "development" && !!env.OIDC_ISSUER;
   // The path as Hono's router sees it (percent-decoded): compared raw, `/sso/%63allback` would
   // miss the cookie callback below and reach the recipe's own, which hands the token to the page.

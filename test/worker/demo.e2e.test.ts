@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, bounded, CHROMIUM, chromiumMissing, DEMO, INSTALL, launchChromium, ROOT, startStack, type Stack } from "../helpers/node/browser.ts";
+import { figure } from "../helpers/figure.ts";
 
 /**
  * The rooms' safety-net re-check, left at its default: every close below must come from the
@@ -255,7 +256,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       const ms = Date.now() - since;
       await expect(first.page.locator("#ws-notice").isVisible()).resolves.toBe(true);
       await expect(first.page.locator("#ws-notice").textContent()).resolves.toContain("Your session has ended");
-      console.log(`[e2e] sign out everywhere on device 2 → device 1 shows 4401 after ${ms} ms (page poll every 50 ms)`);
+      figure(`[e2e] sign out everywhere on device 2 → device 1 shows 4401 after ${ms} ms (page poll every 50 ms)`);
       await second.page.locator("#signin-view").waitFor({ state: "visible" });
     } finally {
       await close(first.context);
