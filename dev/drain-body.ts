@@ -26,21 +26,24 @@ export function drainable<R extends Request>(request: R, options: DrainOptions =
   const source = request.body;
   if (source === null) return { request, settle: async () => {} };
   const { maxBytes = 64 * 1024 * 1024, maxMs = 10_000 } = options;
-  const reader = source.getReader();
+  // Taken at the worker's first read: a body the worker never touches stays unlocked, and the
+  // runtime discards it as usual.
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  const read = () => (reader ??= source.getReader()).read();
   const drain = async () => {
-    let read = 0;
+    let bytes = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), maxMs)));
     try {
       for (;;) {
-        const next = await Promise.race([reader.read(), late]);
+        const next = await Promise.race([read(), late]);
         if (next === "late" || next.done) break;
-        read += next.value.byteLength;
-        if (read > maxBytes) break;
+        bytes += next.value.byteLength;
+        if (bytes > maxBytes) break;
       }
-      await reader.cancel().catch(() => {});
+      await reader?.cancel().catch(() => {});
     } catch {
-      // The client went away: nothing left to read.
+      // The client went away (the read fails): nothing left to read.
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
@@ -48,7 +51,7 @@ export function drainable<R extends Request>(request: R, options: DrainOptions =
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const { done, value } = await reader.read();
+        const { done, value } = await read();
         if (done) controller.close();
         else controller.enqueue(value);
       },
@@ -58,7 +61,8 @@ export function drainable<R extends Request>(request: R, options: DrainOptions =
   return {
     request: new Request(request, { body }) as unknown as R,
     settle: async (response) => {
-      if (response.status >= 400) await drain();
+      // Only a body the worker started to read and left: one never read is the runtime's to discard.
+      if (response.status >= 400 && reader !== null) await drain();
     },
   };
 }

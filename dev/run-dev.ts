@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { createServer, type Server } from "node:http";
 import Provider from "oidc-provider";
 import { ensureDevVars, formatVars, mergeWithEnvironment } from "./dev-vars.ts";
+import { DEMO_USERS, formatDemoAccounts } from "./accounts.ts";
 import { DEFAULT_STORE_PORT, prepareDevStore, type DevStore } from "./dev-store.ts";
 import { portOrFree, waitForAnswer } from "./ports.ts";
 
@@ -61,6 +62,9 @@ try {
 } catch (e) {
   fail(`could not start the store: ${(e as Error).message}`);
 }
+// The page lists (and fills in) demo accounts only when they exist: the ones created or found just now.
+const demo = DEMO_USERS.filter((u) => store.demoAccounts.includes(u.email));
+if (demo.length) vars.DEMO_ACCOUNTS = formatDemoAccounts(demo);
 if (flags.regions !== undefined && !store.started) console.log("[dev] --regions ignored: UPSTASH_REDIS_REST_URL names the store, and only a store this runner starts gets read regions");
 
 let idp: Server | null = null;

@@ -30,6 +30,17 @@ interface DevEnv extends WorkerEnv {
   OIDC_ISSUER?: string;
   OIDC_CLIENT_ID?: string;
   OIDC_CLIENT_SECRET?: string;
+  /** The demo accounts the dev runner created (published passwords): `email:password[:role+role],…` (formatDemoAccounts). */
+  DEMO_ACCOUNTS?: string;
+}
+
+/** The demo accounts that exist: the ones the runner says it created, none otherwise. */
+function demoAccounts(env: DevEnv): { email: string; password: string; roles: string[] }[] {
+  return (env.DEMO_ACCOUNTS ?? "")
+    .split(",")
+    .map((entry) => entry.trim().split(":"))
+    .filter(([email, password]) => !!email && !!password)
+    .map(([email, password, roles]) => ({ email: email!, password: password!, roles: roles ? roles.split("+") : [] }));
 }
 
 const sso = new Hono<{ Bindings: DevEnv }>();
@@ -86,9 +97,10 @@ function route(request: Request<unknown, IncomingRequestCfProperties>, env: DevE
   // The path as Hono's router sees it (percent-decoded): compared raw, `/sso/%63allback` would
   // miss the cookie callback below and reach the recipe's own, which hands the token to the page.
   const path = getPath(request);
-  // The SPA shows its SSO button when this says so. Answered 200 either way in development, so
-  // the page's probe is not a failed request (Chromium logs every 4xx fetch as an error).
-  if (env.ENVIRONMENT === "development" && path === "/sso/enabled") return Response.json({ enabled }, { headers: { "Cache-Control": "no-store" } });
+  // What the SPA shows in development: its SSO button, and the demo accounts the runner created.
+  // Answered 200 either way in development, so the page's probe is not a failed request
+  // (Chromium logs every 4xx fetch as an error).
+  if (env.ENVIRONMENT === "development" && path === "/dev/info") return Response.json({ sso: enabled, demoAccounts: demoAccounts(env) }, { headers: { "Cache-Control": "no-store" } });
   if (enabled && path === "/sso/callback") return cookieCallback(request, env, ctx);
   if (enabled && path.startsWith("/sso/")) return sso.fetch(request, env, ctx);
   return worker.fetch(request, env, ctx);
