@@ -25,6 +25,11 @@ export async function addUser(target: StoreTarget, email: string, password: stri
   return { status: "exists", id: existing?.id ?? "" };
 }
 
+/** DEMO_ACCOUNTS for dev/worker-dev.ts: `email:password[:role+role],…` (a .env value: no quotes to escape). */
+export function formatDemoAccounts(users: readonly { email: string; password: string; roles: readonly string[] }[]): string {
+  return users.map((u) => [u.email, u.password, ...(u.roles.length ? [u.roles.join("+")] : [])].join(":")).join(",");
+}
+
 export const DEMO_USERS = [
   { email: "demo@example.com", password: "demo-password-123", roles: [] as string[] },
   { email: "admin@example.com", password: "admin-password-123", roles: ["admin"] },

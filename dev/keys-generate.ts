@@ -1,12 +1,14 @@
 /** `npm run keys:generate [-- --kid k2]`: prints a new SESSION_KEYS entry and a pepper. */
-import { parseArgs } from "node:util";
+import { die, parseFlags } from "./cli.ts";
 import { newKeyEntry, newPepper } from "./dev-vars.ts";
 
-const { values } = parseArgs({ options: { kid: { type: "string", default: `k${Math.floor(Date.now() / 1000).toString(36)}` } } });
-if (!/^[A-Za-z0-9_-]{1,8}$/.test(values.kid!)) {
-  console.error("--kid must be 1-8 characters of [A-Za-z0-9_-]");
-  process.exit(2);
-}
+const USAGE = `usage: npm run keys:generate [-- --kid <kid>]
+  Prints a new SESSION_KEYS entry (32 random bytes), the rotation steps of docs/OPERATIONS.md
+  and a PASSWORD_PEPPER. Writes nothing.
+  --kid <kid>   the key id, 1-8 characters of [A-Za-z0-9_-] (default: k<seconds in base 36>)`;
+
+const values = parseFlags("keys:generate", USAGE, { kid: { type: "string", default: `k${Math.floor(Date.now() / 1000).toString(36)}` } });
+if (!/^[A-Za-z0-9_-]{1,8}$/.test(values.kid!)) die("keys:generate", "--kid must be 1-8 characters of [A-Za-z0-9_-]");
 const entry = newKeyEntry(values.kid);
 console.log(`# A new signing key (32 random bytes). A new deployment: use it alone.`);
 console.log(`SESSION_KEYS=${entry}`);

@@ -14,7 +14,8 @@
  *    forms: any login, any password; the login `sso` signs in `sso@example.com`) for the SPA's
  *    "Sign in with SSO" (OIDC_ISSUER set beforehand uses that one);
  * 5. `wrangler dev` of dev/worker-dev.ts (the worker plus the development-only SSO routes)
- *    bound to that store at http://localhost:8787 (PORT overrides).
+ *    bound to that store at http://localhost:8787 (PORT overrides; a free port when that one is
+ *    taken, said in one line); its success line is printed once the worker answers.
  * Ctrl-C stops everything.
  */
 import { spawn } from "node:child_process";
@@ -23,7 +24,9 @@ import { parseArgs } from "node:util";
 import { createServer, type Server } from "node:http";
 import Provider from "oidc-provider";
 import { ensureDevVars, formatVars, mergeWithEnvironment } from "./dev-vars.ts";
+import { DEMO_USERS, formatDemoAccounts } from "./accounts.ts";
 import { DEFAULT_STORE_PORT, prepareDevStore, type DevStore } from "./dev-store.ts";
+import { portOrFree, waitForAnswer } from "./ports.ts";
 
 function fail(message: string): never {
   console.error(`[dev] ${message}`);
@@ -43,7 +46,8 @@ try {
 } catch (e) {
   fail(`${(e as Error).message} (the flags are --seed-demo-accounts and --regions <eu,ap | n>)`);
 }
-const port = portFrom("PORT", 8787);
+// Checked before anything is started: the OpenID Connect client below is registered with it.
+const port = await portOrFree(portFrom("PORT", 8787), "the worker", "PORT", console.log);
 const storePort = portFrom("STORE_PORT", DEFAULT_STORE_PORT);
 const seedDemoAccounts = flags["seed-demo-accounts"] === true || process.env.SEED_DEMO_ACCOUNTS === "1";
 
@@ -58,6 +62,9 @@ try {
 } catch (e) {
   fail(`could not start the store: ${(e as Error).message}`);
 }
+// The page lists (and fills in) demo accounts only when they exist: the ones created or found just now.
+const demo = DEMO_USERS.filter((u) => store.demoAccounts.includes(u.email));
+if (demo.length) vars.DEMO_ACCOUNTS = formatDemoAccounts(demo);
 if (flags.regions !== undefined && !store.started) console.log("[dev] --regions ignored: UPSTASH_REDIS_REST_URL names the store, and only a store this runner starts gets read regions");
 
 let idp: Server | null = null;
@@ -91,6 +98,7 @@ mkdirSync(".wrangler", { recursive: true });
 const envFile = ".wrangler/dev-run.env";
 writeFileSync(envFile, formatVars(vars), { mode: 0o600 });
 
+let stopping = false;
 const wrangler = spawn(
   process.execPath,
   ["node_modules/wrangler/bin/wrangler.js", "dev", "dev/worker-dev.ts", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
@@ -102,9 +110,11 @@ const wrangler = spawn(
     env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env },
   },
 );
-console.log(`[dev] worker: http://localhost:${port}  (demo SPA at /, health at /health)`);
+// The success line once the worker answers (wrangler prints its own errors when it does not).
+void waitForAnswer(`http://127.0.0.1:${port}/health`, () => wrangler.exitCode === null && !stopping, 120_000).then((up) => {
+  if (up) console.log(`[dev] worker: http://localhost:${port}  (demo SPA at /, health at /health)`);
+});
 
-let stopping = false;
 async function stop(code = 0) {
   if (stopping) return;
   stopping = true;

@@ -13,6 +13,7 @@
  * session from the cookie.
  */
 import { Hono } from "hono";
+import { getPath } from "hono/utils/url";
 import { oidcSignIn, type SsoGrant } from "../examples/oidc-sign-in.js";
 import { requireDeps } from "../src/worker/deps-for.js";
 import type { WorkerEnv } from "../src/worker/env.js";
@@ -20,6 +21,7 @@ import { sessionCookie } from "../src/cookie/session-cookie.js";
 import { errorHandler } from "../src/http/responses.js";
 import { sessionApi } from "../src/session/api.js";
 import worker from "../src/worker/index.js";
+import { drainable } from "./drain-body.js";
 
 // Every class wrangler.toml binds must be exported by the entry wrangler runs.
 export { RealtimeRoom, SessionVerifier, StoreClock, UserSockets } from "../src/worker/index.js";
@@ -28,6 +30,17 @@ interface DevEnv extends WorkerEnv {
   OIDC_ISSUER?: string;
   OIDC_CLIENT_ID?: string;
   OIDC_CLIENT_SECRET?: string;
+  /** The demo accounts the dev runner created (published passwords): `email:password[:role+role],…` (formatDemoAccounts). */
+  DEMO_ACCOUNTS?: string;
+}
+
+/** The demo accounts that exist: the ones the runner says it created, none otherwise. */
+function demoAccounts(env: DevEnv): { email: string; password: string; roles: string[] }[] {
+  return (env.DEMO_ACCOUNTS ?? "")
+    .split(",")
+    .map((entry) => entry.trim().split(":"))
+    .filter(([email, password]) => !!email && !!password)
+    .map(([email, password, roles]) => ({ email: email!, password: password!, roles: roles ? roles.split("+") : [] }));
 }
 
 const sso = new Hono<{ Bindings: DevEnv }>();
@@ -78,15 +91,27 @@ async function cookieCallback(request: Request, env: DevEnv, ctx: ExecutionConte
   return new Response(html, { status: 200, headers });
 }
 
+/** Routes one request: the SSO paths here, everything else to the worker. */
+function route(request: Request<unknown, IncomingRequestCfProperties>, env: DevEnv, ctx: ExecutionContext): Response | Promise<Response> {
+  const enabled = env.ENVIRONMENT === "development" && !!env.OIDC_ISSUER;
+  // The path as Hono's router sees it (percent-decoded): compared raw, `/sso/%63allback` would
+  // miss the cookie callback below and reach the recipe's own, which hands the token to the page.
+  const path = getPath(request);
+  // What the SPA shows in development: its SSO button, and the demo accounts the runner created.
+  // Answered 200 either way in development, so the page's probe is not a failed request
+  // (Chromium logs every 4xx fetch as an error).
+  if (env.ENVIRONMENT === "development" && path === "/dev/info") return Response.json({ sso: enabled, demoAccounts: demoAccounts(env) }, { headers: { "Cache-Control": "no-store" } });
+  if (enabled && path === "/sso/callback") return cookieCallback(request, env, ctx);
+  if (enabled && path.startsWith("/sso/")) return sso.fetch(request, env, ctx);
+  return worker.fetch(request, env, ctx);
+}
+
 export default {
-  fetch(request, env, ctx) {
-    const enabled = env.ENVIRONMENT === "development" && !!env.OIDC_ISSUER;
-    const path = new URL(request.url).pathname;
-    // The SPA shows its SSO button when this says so. Answered 200 either way in development, so
-    // the page's probe is not a failed request (Chromium logs every 4xx fetch as an error).
-    if (env.ENVIRONMENT === "development" && path === "/sso/enabled") return Response.json({ enabled }, { headers: { "Cache-Control": "no-store" } });
-    if (enabled && path === "/sso/callback") return cookieCallback(request, env, ctx);
-    if (enabled && path.startsWith("/sso/")) return sso.fetch(request, env, ctx);
-    return worker.fetch(request, env, ctx);
+  async fetch(request, env, ctx) {
+    // wrangler dev's proxy stalls the next request when a refused body is left part-read (dev/drain-body.ts).
+    const { request: req, settle } = drainable(request);
+    const res = await route(req, env, ctx);
+    await settle(res);
+    return res;
   },
 } satisfies ExportedHandler<DevEnv>;

@@ -24,6 +24,7 @@ const ui = {
   password: $("password"),
   registerButton: $("register-button"),
   ssoButton: $("sso-button"),
+  demoHint: $("demo-hint"),
   appView: $("app-view"),
   appTitle: $("app-title"),
   whoami: $("whoami"),
@@ -79,6 +80,9 @@ function showSignIn(notice) {
   ui.signinView.hidden = false;
   ui.signinNotice.hidden = !notice;
   ui.signinNotice.textContent = notice ?? "";
+  // Nothing of the ended session stays on the page (hidden is not gone).
+  ui.whoamiEmail.textContent = "";
+  for (const el of [ui.meEmail, ui.meId, ui.meRoles, ui.meExpires]) el.textContent = "…";
   ui.sessionsBody.replaceChildren();
   ui.signinTitle.focus();
 }
@@ -227,6 +231,7 @@ async function signOut() {
 }
 
 async function signOutEverywhere() {
+  if (!confirm("Sign out everywhere? Every session of this account ends, on every device, this one included.")) return;
   const body = await api("/auth/sessions/revoke-others", { method: "POST" });
   if (body) log(`Revoked ${body.revoked} other session${body.revoked === 1 ? "" : "s"}.`, "ok");
   await signOut();
@@ -339,6 +344,9 @@ async function connect() {
     ui.wsNotice.hidden = !notice;
     const ended = event.code === 4401;
     log(ended ? `WebSocket closed by the server: ${why} (the session has ended).` : `WebSocket closed: ${why}.`, ended ? "warn" : "info");
+    // The server says the session has ended: back to sign-in now, not at the next API call.
+    // (After a sign-out here the sign-in view is already showing, with its own notice.)
+    if (ended && !ui.appView.hidden) showSignIn(notice);
   });
 }
 
@@ -386,11 +394,31 @@ ui.signinForm.addEventListener("submit", (event) => {
 });
 ui.registerButton.addEventListener("click", () => void authenticate("register"));
 
-// "Sign in with SSO": development only (`npm run dev` mounts /sso/* from dev/worker-dev.ts and a
-// local OpenID Connect provider; the deployed worker answers 404 here, and the button stays hidden).
-fetch("/sso/enabled")
+// Development only (`npm run dev` serves dev/worker-dev.ts, which answers /dev/info): whether
+// "Sign in with SSO" has a local OpenID Connect provider behind it, and which demo accounts the
+// runner created. The deployed worker, or a plain `wrangler dev`, answers 404: no button, no
+// demo accounts advertised, nothing filled in.
+fetch("/dev/info")
   .then((r) => (r.ok ? r.json() : null))
-  .then((body) => (ui.ssoButton.hidden = body?.enabled !== true), () => {});
+  .then((info) => {
+    ui.ssoButton.hidden = info?.sso !== true;
+    const demo = Array.isArray(info?.demoAccounts) ? info.demoAccounts : [];
+    if (!demo.length) return;
+    ui.demoHint.replaceChildren("Local demo accounts: ");
+    demo.forEach((a, i) => {
+      const email = document.createElement("code");
+      email.textContent = a.email;
+      const password = document.createElement("code");
+      password.textContent = a.password;
+      ui.demoHint.append(i ? ", " : "", email, " / ", password, a.roles?.length ? ` (${a.roles.join(", ")})` : "");
+    });
+    ui.demoHint.hidden = false;
+    const first = demo.find((a) => !a.roles?.length) ?? demo[0];
+    if (!ui.email.value && !ui.password.value) {
+      ui.email.value = first.email;
+      ui.password.value = first.password;
+    }
+  }, () => {});
 ui.ssoButton.addEventListener("click", () => {
   ui.signinError.hidden = true;
   window.open("/sso/start", "edge-session-sso", "popup,width=480,height=640");

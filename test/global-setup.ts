@@ -33,7 +33,8 @@ export default async function setup(project: TestProject) {
   // never see each other's accounts or rate-limit counters, and leave nothing behind.
   const prefix = `test:${randomBytes(4).toString("hex")}:`;
   project.provide("storePrefix", prefix);
-  console.log(`[test] local store (${store.backend.name}) at ${store.url}`);
+  // Where the store is, for whoever debugs a run; a green run prints only results.
+  if (process.env.TEST_VERBOSE === "1") console.log(`[test] local store (${store.backend.name}) at ${store.url}`);
   return async () => {
     try {
       await dropPrefix(store.backend, prefix);

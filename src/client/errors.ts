@@ -89,7 +89,9 @@ export async function readJson(res: Response): Promise<unknown> {
 export async function errorFromResponse(res: Response, o: { tokenSent: boolean }): Promise<SessionClientError> {
   const body = parseErrorBody(await readJson(res));
   const code = body?.error ?? `http_${res.status}`;
-  const options = { reason: body?.reason, retryAfter: retryAfterSeconds(res) };
+  // The server's own words when it gave some ("password must be at least 8 characters"): what a page shows.
+  const message = typeof body?.message === "string" && body.message !== "" ? body.message : undefined;
+  const options = { reason: body?.reason, retryAfter: retryAfterSeconds(res), message };
   if (res.status === 401 && o.tokenSent) return new UnauthorizedError(401, code, options);
   if (res.status === 503 && code === "session_store_unavailable") return new StoreUnavailableError(503, code, options);
   return new SessionClientError(res.status, code, options);

@@ -503,7 +503,9 @@ export function createSessionClient<T extends SessionTransport = "bearer">(optio
   async function restoreSession(): Promise<SessionUser | null> {
     if (!cookieMode) return held?.user ?? null;
     const res = await send(withCookie(new Request(resolve(paths.session), { headers: { Accept: "application/json" } })));
-    if (res.status === 401) {
+    // 204: no cookie at all (the worker says so without a 401, which browsers log as an error);
+    // 401: a cookie, but its session has ended (the worker clears it).
+    if (res.status === 204 || res.status === 401) {
       await res.body?.cancel();
       forget();
       return null;

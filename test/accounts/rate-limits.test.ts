@@ -13,6 +13,7 @@ import type { Env } from "../../src/worker/config.js";
 import type { Deps } from "../../src/worker/deps.js";
 import { testApp } from "../helpers/app.js";
 import { call, PASSWORD, register, uniqueEmail, type Fetch } from "../helpers/http.js";
+import { figure } from "../helpers/figure.js";
 
 /** A fresh documentation-range IPv6 address per call, in a /64 of its own. */
 function uniqueIp(): string {
@@ -99,7 +100,7 @@ describe("failed logins per (account, address group)", () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => loginAs(a.fetch, u.email, "guess number " + i, ip)));
     const checked = a.hashing.counts.verify - before;
     const statuses = results.map((r) => r.status).sort();
-    console.log(`[rate-limits] 20 concurrent guesses, limit 5: ${checked} password checks, statuses ${JSON.stringify(statuses)}`);
+    figure(`[rate-limits] 20 concurrent guesses, limit 5: ${checked} password checks, statuses ${JSON.stringify(statuses)}`);
     expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
     expect(checked).toBeLessThanOrEqual(5);
   });
@@ -126,7 +127,7 @@ describe("attack: locking the owner out with wrong passwords from many addresses
       );
       const checks = a.hashing.counts.verify - before;
       const wrong = statuses.flat().filter((s) => s === 401).length;
-      console.log(`[lockout] 48 guesses from 12 groups: ${wrong} password checks (bound 5 + 12 × 1 = 17)`);
+      figure(`[lockout] 48 guesses from 12 groups: ${wrong} password checks (bound 5 + 12 × 1 = 17)`);
       // Bounded: the account-wide budget, then one guess per address group.
       expect(wrong).toBe(checks);
       expect(wrong).toBeLessThanOrEqual(5 + 12 * 1);
@@ -159,7 +160,7 @@ describe("attack: locking the owner out with wrong passwords from many addresses
         return out;
       }),
     );
-    console.log(`[lockout] 140 guesses at the default limits took ${Date.now() - started} ms; ${a.hashing.counts.verify} checks`);
+    figure(`[lockout] 140 guesses at the default limits took ${Date.now() - started} ms; ${a.hashing.counts.verify} checks`);
     for (const s of perGroup) expect(s.filter((x) => x === 401).length).toBeLessThanOrEqual(10);
     expect(a.hashing.counts.verify).toBeLessThanOrEqual(100 + 10 * 3);
     expect((await loginAs(a.fetch, u.email, PASSWORD, uniqueIp())).status).toBe(200);
@@ -220,7 +221,7 @@ describe("windows", () => {
       status = (await loginAs(a.fetch, u.email, PASSWORD, ip)).status;
     }
     const liftedAfter = Date.now() - lockedAt;
-    console.log(`[rate-limits] "3 / 2 s" lock lifted after ${liftedAfter} ms (Retry-After said ${locked.headers.get("Retry-After")} s)`);
+    figure(`[rate-limits] "3 / 2 s" lock lifted after ${liftedAfter} ms (Retry-After said ${locked.headers.get("Retry-After")} s)`);
     expect(status).toBe(200);
     expect(liftedAfter).toBeLessThanOrEqual(4100); // at most two windows for a sliding window
   });

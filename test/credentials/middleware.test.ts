@@ -1,6 +1,6 @@
 /** The middleware mounted in another Hono app (examples/mount.ts), verifying the worker's tokens. */
 import { env } from "cloudflare:test";
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import { Hono } from "hono";
 import { createMountedApp } from "../../examples/mount.js";
 import { createSessionLayer, StoreError, type SessionUser } from "edge-session";
@@ -171,8 +171,14 @@ describe("library: the front-page session API (createSessionLayer)", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("Retry-After")).toBe("2");
       expect(await res.json()).toEqual({ error: "session_store_unavailable" });
-      // What the issue saw without it: Hono's default, a bare 500.
-      expect((await bare.request("/me", { headers: { Authorization: `Bearer ${created.token}` } })).status).toBe(500);
+      // What the issue saw without it: Hono's default, a bare 500 (and the StoreError's stack on the console).
+      const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+      try {
+        expect((await bare.request("/me", { headers: { Authorization: `Bearer ${created.token}` } })).status).toBe(500);
+        expect(logged.mock.calls.some(([e]) => e instanceof StoreError)).toBe(true);
+      } finally {
+        logged.mockRestore();
+      }
       await expect(layer.createSession({ id: uid(), email: "x@example.test" })).rejects.toBeInstanceOf(StoreError);
     } finally {
       await setControl(store, { fault: null }).catch(() => {});

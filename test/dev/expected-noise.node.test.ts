@@ -3,7 +3,8 @@
  * records; anything that could be a real failure or a different problem still prints.
  */
 import { describe, expect, it } from "vitest";
-import { isExpectedWarning, isExpectedWorkerdLine } from "../expected-noise.ts";
+import { isConfigError, isExpectedWarning, isExpectedWorkerdLine, isExpectedWranglerLine, isFigure } from "../expected-noise.ts";
+import { FIGURE_MARK } from "../helpers/figure.ts";
 
 const STACK = "stack: /x/node_modules/@cloudflare/workerd-linux-64/bin/workerd@2f20430 /x/node_modules/@cloudflare/workerd-linux-64/bin/workerd@51bdf58";
 
@@ -43,5 +44,26 @@ describe("output that could be a real failure still prints", () => {
     expect(isExpectedWarning('{"level":"warn","msg":"session store unavailable"}\nsomething else')).toBe(false);
     expect(isExpectedWarning("Network connection lost.")).toBe(false);
     expect(isExpectedWarning("")).toBe(false);
+  });
+});
+
+describe("figures, provoked config errors and wrangler's .dev.vars notice are kept back; their look-alikes are not", () => {
+  it("a figure is one line with the figure mark", () => {
+    expect(isFigure(`${FIGURE_MARK}[lockout] 48 guesses from 12 groups: 17 password checks\n`)).toBe(true);
+    expect(isFigure("[lockout] 48 guesses from 12 groups: 17 password checks")).toBe(false);
+    expect(isFigure(`${FIGURE_MARK}[x] 1\nError: something else`)).toBe(false);
+  });
+
+  it("a config error is the worker's one-line JSON entry with its problems", () => {
+    expect(isConfigError('{"level":"error","msg":"config","problems":["SERVER_TIMING must be on or off (got \\"yes\\")"]}\n')).toBe(true);
+    expect(isConfigError('{"level":"error","msg":"unhandled","path":"/x","error":"TypeError"}')).toBe(false);
+    expect(isConfigError('{"level":"error","msg":"config"}')).toBe(false);
+    expect(isConfigError("StoreError: session store unavailable: Error: Network connection lost.")).toBe(false);
+  });
+
+  it("wrangler's notice for .dev.vars only", () => {
+    expect(isExpectedWranglerLine("Using secrets defined in .dev.vars")).toBe(true);
+    expect(isExpectedWranglerLine("Using secrets defined in process.env")).toBe(false);
+    expect(isExpectedWranglerLine("✘ [ERROR] Using secrets defined in .dev.vars failed")).toBe(false);
   });
 });

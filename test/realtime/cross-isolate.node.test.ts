@@ -12,6 +12,7 @@ import WebSocket from "ws";
 import { startStore, type StoreServer } from "@edge-session/local-store";
 import { startRealtimeCluster, type Cluster } from "../../bench/realtime/cluster.ts";
 import { api, APP_ORIGIN, loginUser, PASSWORD, openSocket, registerUser, ticketFor, within } from "../../bench/realtime/client.ts";
+import { figure } from "../helpers/figure.ts";
 
 const RECHECK_MS = 500;
 let store: StoreServer;
@@ -91,7 +92,7 @@ describe("two entry workers, one Durable Object namespace", () => {
       expect({ code: closed.code, reason: closed.reason }).toEqual({ code: 4401, reason: "session_ended" });
       figures.push(closed.at - r.at);
     }
-    console.log(`[realtime] logout at edge-b → close at the socket accepted by edge-a: ${figures.map((f) => f.toFixed(1)).join(", ")} ms after the logout's response`);
+    figure(`[realtime] logout at edge-b → close at the socket accepted by edge-a: ${figures.map((f) => f.toFixed(1)).join(", ")} ms after the logout's response`);
     expect(Math.max(...figures)).toBeLessThan(1000);
   });
 
@@ -186,7 +187,7 @@ describe("failure modes", () => {
     expect(await storeCommand("DEL", `${prefix}s:${sessionId}`)).toEqual({ result: 1 });
     const closed = await within(s.closeFrame, RECHECK_MS * 2 + 1000, "close by the re-check");
     expect({ code: closed.code, reason: closed.reason }).toEqual({ code: 4401, reason: "session_ended" });
-    console.log(`[realtime] safety net (WS_RECHECK_INTERVAL ${RECHECK_MS} ms): closed ${(closed.at - since).toFixed(0)} ms after the silent delete`);
+    figure(`[realtime] safety net (WS_RECHECK_INTERVAL ${RECHECK_MS} ms): closed ${(closed.at - since).toFixed(0)} ms after the silent delete`);
   });
 
   it("a store outage at the re-check closes with 4503 (never a grant), and upgrades meanwhile get 503, never a socket", async () => {

@@ -19,6 +19,7 @@ import WebSocket from "ws";
 import { startStore, type StoreServer } from "@edge-session/local-store";
 import { COMPATIBILITY_DATE, startRealtimeCluster, type Cluster } from "../../bench/realtime/cluster.ts";
 import { api, APP_ORIGIN, openSocket, PASSWORD, pingOnce, registerUser, ticketFor, within, type Socket } from "../../bench/realtime/client.ts";
+import { figure } from "../helpers/figure.ts";
 
 /** Sockets per test, spread over ROOMS rooms (several objects hold them). */
 const SOCKETS = 6;
@@ -99,21 +100,21 @@ const fmt = (xs: ({ ms: number } | null)[]) => xs.map((x) => (x ? x.ms.toFixed(0
 describe("silent clients: revocation closes a socket that never spoke", () => {
   it("the 4401 close frame reaches every silent socket within 1 s of the logout", async () => {
     const { frames } = await revoke(await openSession(false));
-    console.log(`[silent] close frames at silent sockets: ${fmt(frames)} ms after the logout's response`);
+    figure(`[silent] close frames at silent sockets: ${fmt(frames)} ms after the logout's response`);
     expect(frames.map((f) => f?.code ?? "missed")).toEqual(Array(SOCKETS).fill(4401));
   });
 
   // workerd holds the connection until the room object is evicted (see the header).
   it.fails("the connection of every silent socket ends within 2 s of the logout", async () => {
     const { frames, connections } = await revoke(await openSession(false));
-    console.log(`[silent] connection ends at silent sockets: ${fmt(connections)} ms (close frames ${fmt(frames)} ms)`);
+    figure(`[silent] connection ends at silent sockets: ${fmt(connections)} ms (close frames ${fmt(frames)} ms)`);
     expect(frames.map((f) => f?.code ?? "missed")).toEqual(Array(SOCKETS).fill(4401));
     expect(connections.map((c) => c?.code ?? "still open")).toEqual(Array(SOCKETS).fill(4401));
   });
 
   it("control: sockets that sent one frame (a ping the runtime answers) end, connection and all, within 2 s", async () => {
     const { frames, connections } = await revoke(await openSession(true));
-    console.log(`[silent] pinging sockets: close frames ${fmt(frames)} ms, connection ends ${fmt(connections)} ms`);
+    figure(`[silent] pinging sockets: close frames ${fmt(frames)} ms, connection ends ${fmt(connections)} ms`);
     expect(frames.map((f) => f?.code ?? "missed")).toEqual(Array(SOCKETS).fill(4401));
     expect(connections.map((c) => c?.code ?? "still open")).toEqual(Array(SOCKETS).fill(4401));
   });
@@ -192,19 +193,19 @@ describe("silent clients, workerd alone: a bare object closing from another requ
 
   it.fails("a hibernatable socket that never sent a frame: its connection ends within 2 s of the close", async () => {
     const ends = await closeFromRpc(false);
-    console.log(`[silent] bare object, silent sockets: connection ends ${ends.map((e) => (e === null ? "—" : e.toFixed(0))).join(", ")} ms`);
+    figure(`[silent] bare object, silent sockets: connection ends ${ends.map((e) => (e === null ? "—" : e.toFixed(0))).join(", ")} ms`);
     expect(ends.filter((e) => e === null)).toEqual([]);
   });
 
   it("control: a hibernatable socket that sent one frame: its connection ends within 2 s of the close", async () => {
     const ends = await closeFromRpc(true);
-    console.log(`[silent] bare object, sockets that spoke: connection ends ${ends.map((e) => (e === null ? "—" : e.toFixed(0))).join(", ")} ms`);
+    figure(`[silent] bare object, sockets that spoke: connection ends ${ends.map((e) => (e === null ? "—" : e.toFixed(0))).join(", ")} ms`);
     expect(ends.filter((e) => e === null)).toEqual([]);
   });
 
   it("control: a silent socket accepted without hibernation (server.accept()): its connection ends within 2 s", async () => {
     const ends = await closeFromRpc(false, true);
-    console.log(`[silent] bare object without hibernation, silent sockets: connection ends ${ends.map((e) => (e === null ? "—" : e.toFixed(0))).join(", ")} ms`);
+    figure(`[silent] bare object without hibernation, silent sockets: connection ends ${ends.map((e) => (e === null ? "—" : e.toFixed(0))).join(", ")} ms`);
     expect(ends.filter((e) => e === null)).toEqual([]);
   });
 });

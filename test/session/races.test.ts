@@ -20,6 +20,7 @@ import type { Deps } from "../../src/worker/deps.js";
 import { decodeRecord, sessionIdFor } from "../../src/session/record.js";
 import { testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, type Fetch } from "../helpers/http.js";
+import { figure } from "../helpers/figure.js";
 
 const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, automaticDeserialization: false, enableTelemetry: false });
 
@@ -125,7 +126,7 @@ describe("races on one user", () => {
     ];
     const started = Date.now();
     const outcomes = await runPool(shuffle(tasks), 48);
-    console.log(`[races] ${DIRECT} direct creates + ${HTTP} HTTP logins + 8 revoke-others + 20 logouts in ${Date.now() - started} ms`);
+    figure(`[races] ${DIRECT} direct creates + ${HTTP} HTTP logins + 8 revoke-others + 20 logouts in ${Date.now() - started} ms`);
 
     // Every login and create succeeded; logouts and revocations either worked or found their session already ended.
     for (const o of outcomes) {
@@ -203,7 +204,7 @@ describe("races on one user", () => {
       if (s === 200) survivors.push(t);
       expect((await call("/api/me", { token: t }, app.fetch)).status).toBe(s);
     }
-    console.log(`[races] password change at task ${at}: ${issued.length} sessions issued during the race, ${survivors.length} survived`);
+    figure(`[races] password change at task ${at}: ${issued.length} sessions issued during the race, ${survivors.length} survived`);
     expect(survivors).toEqual([]);
     // The store agrees: the only live session is the one the change issued. (A revoke-others that
     // authenticated with before[1] just before the change, and ran its END_USER_SESSIONS just

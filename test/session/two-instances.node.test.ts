@@ -10,6 +10,7 @@ import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStore, type StoreServer } from "@edge-session/local-store";
 import { bundleWorker, COMPATIBILITY_DATE } from "../helpers/node/bundle.ts";
+import { figure } from "../helpers/figure.ts";
 
 const PASSWORD = "correct horse battery staple";
 const TTL_MS = 1000; // the default SESSION_CACHE_TTL, left unset below
@@ -104,10 +105,10 @@ describe("two workerd processes, one store", () => {
       // A's session-management routes never used the cache at all.
       expect((await req(A, "/auth/session", { token: u.token })).status).toBe(401);
       figures.push(ms);
-      if (round === 0) console.log(`[two-instances] workerd×2: ${seenStale} stale 200s at A before the first 401`);
+      if (round === 0) figure(`[two-instances] workerd×2: ${seenStale} stale 200s at A before the first 401`);
     }
     const sorted = [...figures].sort((x, y) => x - y);
-    console.log(`[two-instances] workerd×2 over HTTP, SESSION_CACHE_TTL default (1 s): logout at B refused at A after ${figures.join(", ")} ms (median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`);
+    figure(`[two-instances] workerd×2 over HTTP, SESSION_CACHE_TTL default (1 s): logout at B refused at A after ${figures.join(", ")} ms (median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`);
     expect(sorted.at(-1)!).toBeLessThanOrEqual(TTL_MS + MARGIN_MS);
   });
 });

@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, type Fetch } from "../helpers/http.js";
+import { figure } from "../helpers/figure.js";
 
 /** Scheduling slack on a loaded 2-core machine, on top of the TTL. */
 const MARGIN_MS = 250;
@@ -69,7 +70,7 @@ describe("two instances, one store", () => {
         figures.push(await refusedAfter(a, u.token, loggedOutAt, ttl.ms));
       }
       const max = Math.max(...figures);
-      console.log(`[two-instances] in-pool, SESSION_CACHE_TTL ${ttl.label}: logout at B refused at A after ${figures.join(", ")} ms (max ${max})`);
+      figure(`[two-instances] in-pool, SESSION_CACHE_TTL ${ttl.label}: logout at B refused at A after ${figures.join(", ")} ms (max ${max})`);
       expect(max).toBeLessThanOrEqual(ttl.ms + MARGIN_MS);
     });
   }
@@ -95,7 +96,7 @@ describe("two instances, one store", () => {
     expect(changed.status).toBe(200);
     const pwMs = await refusedAfter(a, again.token, since, 1000);
     expect((await call("/api/me", { token: changed.json.token }, a)).status).toBe(200);
-    console.log(`[two-instances] in-pool, TTL 1 s: revoke-others seen at A after ${revokeMs} ms, password change after ${pwMs} ms`);
+    figure(`[two-instances] in-pool, TTL 1 s: revoke-others seen at A after ${revokeMs} ms, password change after ${pwMs} ms`);
     expect(Math.max(revokeMs, pwMs)).toBeLessThanOrEqual(1000 + MARGIN_MS);
   });
 

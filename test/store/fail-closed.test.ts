@@ -18,6 +18,7 @@ import type { Deps } from "../../src/worker/deps.js";
 import { Clock, testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, uniqueEmail, type Fetch, type LoggedIn } from "../helpers/http.js";
 import { privateStore, resetStats, setControl, totalCommands, type StoreInstance } from "../helpers/store.js";
+import { figure } from "../helpers/figure.js";
 
 const FAULTS = ["refuse", "hang", "status500", "invalid-json", "unauthorized"] as const;
 type Fault = (typeof FAULTS)[number];
@@ -28,7 +29,7 @@ const BOUND_MS = 1500;
 const worst: Record<string, number> = {};
 afterAll(() => {
   // The figure SECURITY.md quotes: the slowest 503 seen per fault.
-  console.log(`[fail-closed] worst-case time to a 503 per fault (bound ${BOUND_MS} ms): ${JSON.stringify(worst)}`);
+  figure(`[fail-closed] worst-case time to a 503 per fault (bound ${BOUND_MS} ms): ${JSON.stringify(worst)}`);
 });
 
 async function timed(fault: string, what: string, p: () => Promise<{ status: number; headers: Headers; json: any; text: string }>) {

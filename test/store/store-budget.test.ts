@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testApp } from "../helpers/app.js";
 import { call, register, type Fetch } from "../helpers/http.js";
 import { privateStore, resetStats, totalCommands, stats, type StoreInstance } from "../helpers/store.js";
+import { figure } from "../helpers/figure.js";
 
 let store: StoreInstance & { close(): Promise<void> };
 let cached: Fetch;
@@ -101,7 +102,7 @@ describe("store budget", () => {
       if (status === 200) await new Promise((r) => setTimeout(r, 25));
     }
     const staleFor = Date.now() - started;
-    console.log(`[staleness] revocation elsewhere seen after ${staleFor} ms (SESSION_CACHE_TTL 1 s)`);
+    figure(`[staleness] revocation elsewhere seen after ${staleFor} ms (SESSION_CACHE_TTL 1 s)`);
     expect(status).toBe(401);
     expect(staleFor).toBeLessThanOrEqual(1100);
   });

@@ -10,6 +10,7 @@ import { createKeyRing, generateKeyEntry, parseKeyRing } from "../../src/token/k
 import { testApp } from "../helpers/app.js";
 import { BASE, call, register, type Fetch, type LoggedIn } from "../helpers/http.js";
 import { privateStore, resetStats, stats, totalCommands, type StoreInstance } from "../helpers/store.js";
+import { figure } from "../helpers/figure.js";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -97,7 +98,7 @@ describe("forged tokens through the worker", () => {
       sent += 2;
     }
     const s = await stats(store);
-    console.log(`[forged] ${sent} forged requests, store commands: ${JSON.stringify(s.commands)}, HTTP requests: ${s.requests}`);
+    figure(`[forged] ${sent} forged requests, store commands: ${JSON.stringify(s.commands)}, HTTP requests: ${s.requests}`);
     expect(await totalCommands(store)).toBe(0);
     expect(s.requests).toBe(0);
     // The genuine token still works (nothing above was a lucky hit on something else).

@@ -17,6 +17,7 @@ import { clearedSessionCookie, sessionCookie } from "../../cookie/session-cookie
 import { SESSION_ID, type Session } from "../../session/record.js";
 import type { DeviceBinding } from "../../session/record.js";
 import { registrationOffer } from "./dbsc.js";
+import { CSRF_HEADER } from "../../protocol.js";
 import { cookieLoginView, loginView, sessionView } from "./views.js";
 
 type Transport = "bearer" | "cookie";
@@ -32,6 +33,18 @@ function tooMany(decision: LimitDecision): never {
 export function authRoutes(deps: Deps) {
   const { config, accounts, passwords, rateLimits, sessions } = deps;
   const freshAuth = sessionAuth(deps, { sources: deps.sources, fresh: true, serverTiming: config.serverTiming });
+  /**
+   * A cookie-mode page (it sends the CSRF header) asking at start-up whether it has a session,
+   * with no credential to present: 204, not a 401, which browsers log as an error on every
+   * first visit. Anything presented, or no CSRF header (a Bearer caller), goes the usual way.
+   */
+  const nothingPresented: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (c.req.header(CSRF_HEADER) !== undefined && deps.sources.every((s) => s.read(c) === null)) {
+      c.header("Cache-Control", "no-store");
+      return c.body(null, 204);
+    }
+    await next();
+  };
 
   async function issue(
     c: Context<AppEnv>,
@@ -131,7 +144,7 @@ export function authRoutes(deps: Deps) {
       if (c.var.credential === "cookie") c.header("Set-Cookie", clearedSessionCookie(config.cookie));
       return c.body(null, 204);
     })
-    .get("/session", freshAuth, (c) => c.json({ session: sessionView(c.var.session, c.var.session.id), user: c.var.user }))
+    .get("/session", nothingPresented, freshAuth, (c) => c.json({ session: sessionView(c.var.session, c.var.session.id), user: c.var.user }))
     .get("/sessions", freshAuth, async (c) => {
       const list = await sessions.list(c.var.user.id);
       return c.json({ sessions: list.map((s) => sessionView(s, c.var.session.id)) });

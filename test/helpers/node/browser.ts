@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OAuth2Server } from "oauth2-mock-server";
 import { chromium, type Browser } from "playwright-core";
-import { addUser, DEMO_USERS } from "../../../dev/accounts.ts";
+import { addUser, DEMO_USERS, formatDemoAccounts } from "../../../dev/accounts.ts";
 import { formatVars, newKeyEntry, newPepper } from "../../../dev/dev-vars.ts";
 import { dropPrefix, startStore } from "@edge-session/local-store";
 
@@ -90,6 +90,8 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
         UPSTASH_REDIS_REST_TOKEN: store.token,
         STORE_PREFIX: prefix,
         ...(idp ? { OIDC_ISSUER: idp.issuer.url! } : {}),
+        // Seeded below, as the dev runner seeds a store it started, and so listed for the page.
+        DEMO_ACCOUNTS: formatDemoAccounts(DEMO_USERS),
         ...vars,
       }),
       { mode: 0o600 },
