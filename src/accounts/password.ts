@@ -52,8 +52,9 @@ export async function createPasswordHasher(pepper: string, iterations = DEFAULT_
   const subtle = crypto.subtle as typeof crypto.subtle & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
   const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && subtle.timingSafeEqual(a, b);
 
-  const dummySalt = randomBytes(SALT_BYTES);
-  const dummyHash = randomBytes(HASH_BYTES);
+  // Made at the first use: the worker builds this while its isolate starts (src/worker/deps-for.ts),
+  // where the runtime allows no random numbers.
+  let dummy: { salt: Uint8Array; hash: Uint8Array } | undefined;
 
   return {
     async hash(password) {
@@ -71,8 +72,9 @@ export async function createPasswordHasher(pepper: string, iterations = DEFAULT_
       return equal(actual, decodeBase64url(m[3]!));
     },
     async verifyDummy(password) {
-      const actual = await derive(password, dummySalt, iterations);
-      equal(actual, dummyHash);
+      dummy ??= { salt: randomBytes(SALT_BYTES), hash: randomBytes(HASH_BYTES) };
+      const actual = await derive(password, dummy.salt, iterations);
+      equal(actual, dummy.hash);
       return false;
     },
   };

@@ -4,14 +4,31 @@
  * wrangler.toml binds are exported here.
  */
 import { createApp, type App } from "./app.js";
-import { depsFor, readyDepsFor } from "./deps-for.js";
+import type { Deps } from "./deps.js";
+import { depsFor, readyDepsFor, startupDeps } from "./deps-for.js";
 import type { WorkerEnv as Env } from "./env.js";
 
 const apps = new WeakMap<object, App>();
 
-function appOf(deps: Parameters<typeof createApp>[0], env: Env): App {
+/**
+ * The app for the startup bindings, built as soon as their dependencies are (deps-for.ts), with
+ * its router's matchers made by one match: a request that takes these dependencies takes this
+ * app too, ready to route.
+ */
+let startupApp: { deps: Deps; app: App } | undefined;
+startupDeps()?.then(
+  (loaded) => {
+    if (!loaded.ok) return;
+    const app = createApp(loaded.deps);
+    app.router.match("GET", "/api/hello");
+    startupApp = { deps: loaded.deps, app };
+  },
+  () => {},
+);
+
+function appOf(deps: Deps, env: Env): App {
   let app = apps.get(env);
-  if (!app) apps.set(env, (app = createApp(deps)));
+  if (!app) apps.set(env, (app = startupApp?.deps === deps ? startupApp.app : createApp(deps)));
   return app;
 }
 
