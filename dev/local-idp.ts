@@ -30,6 +30,8 @@ export interface LocalIdpOptions {
 export interface LocalIdp {
   issuer: string;
   provider: Provider;
+  /** The provider's HTTP server (tests add listeners to it). */
+  server: Server;
   /** Logout tokens the provider sent, with when (ms since epoch) each POST went out and its answer's status. */
   backchannel: { sentAt: number; status: number | null }[];
   close(): Promise<void>;
@@ -91,6 +93,7 @@ export async function startLocalIdp(o: LocalIdpOptions): Promise<LocalIdp> {
   return {
     issuer,
     provider,
+    server,
     backchannel,
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,11 +4,12 @@
  * configuration from dev/local-idp.ts, `wrangler dev` of dev/worker-dev.ts mounting
  * edge-session/oidc in cookie mode) and the demo page. Through the provider's own login,
  * consent and sign-out pages: sign-in in the popup (at http://localhost and at
- * http://127.0.0.1), cancel, RP-initiated logout, and back-channel logout from the provider
+ * http://127.0.0.1), cancel, a tampered ID token, RP-initiated logout, and back-channel logout from the provider
  * closing a live room socket of that session (timed; the figures are printed).
  *
  * Run alone: `npx vitest run --project node test/oidc/oidc-sso.e2e.test.ts`.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { bounded, CHROMIUM, chromiumMissing, INSTALL, launchChromium, startStack, type Stack } from "../helpers/node/browser.ts";
@@ -115,6 +116,39 @@ describe.skipIf(chromiumMissing)("Sign in with SSO at oidc-provider, in Chromium
     expect(messages).toEqual([{ type: "edge-session:sso-error", error: "sso_refused", reason: "access_denied" }]);
     expect((await context.cookies(base)).some((c) => c.name === COOKIE)).toBe(false);
     await bounded(context.close(), 5_000);
+  });
+
+  describe("attack: a tampered ID token", () => {
+    it("a claim changed on the way from the provider's token endpoint: the popup says the sign-in failed, the page shows it, no session cookie", async () => {
+      // Rewrites the provider's token response before it leaves (a man in the middle of the back channel).
+      const tamper = (req: IncomingMessage, res: ServerResponse) => {
+        if (!req.url?.startsWith("/token")) return;
+        const end = res.end.bind(res) as (body?: unknown) => ServerResponse;
+        res.end = ((body?: unknown) => {
+          const tokens = JSON.parse(String(body)) as { id_token: string };
+          const [h, p, sig] = tokens.id_token.split(".");
+          const claims = { ...JSON.parse(Buffer.from(p!, "base64url").toString()), sub: "admin" };
+          const out = JSON.stringify({ ...tokens, id_token: `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${sig}` });
+          res.setHeader("Content-Length", Buffer.byteLength(out));
+          return end(out);
+        }) as typeof res.end;
+      };
+      stack.idp!.server.prependListener("request", tamper);
+      const base = `http://localhost:${stack.port}`;
+      const { context, page } = await newContext(base);
+      try {
+        await page.goto(base + "/");
+        const popup = await openPopup(page);
+        await signInAtProvider(popup, "tampered");
+        await popup.getByRole("heading", { name: "Sign-in failed" }).waitFor();
+        await expect.poll(() => page.locator("#signin-error").textContent()).toBe("Sign-in with SSO failed (bad_signature).");
+        expect((await context.cookies(base)).some((c) => c.name === COOKIE)).toBe(false);
+        await expect(page.locator("#signin-view").isVisible()).resolves.toBe(true);
+      } finally {
+        stack.idp!.server.removeListener("request", tamper);
+        await bounded(context.close(), 5_000);
+      }
+    });
   });
 
   it("RP-initiated logout: Sign out ends the edge session, then the provider's sign-out page sends the browser back; the next SSO sign-in asks for the login again", async () => {
