@@ -10,9 +10,10 @@
  *    stays bound to the primary's URL);
  * 3. a demo user and a demo admin, only in a store whose data this runner owns (the embedded
  *    one it started) unless SEED_DEMO_ACCOUNTS=1 / --seed-demo-accounts (dev/dev-store.ts);
- * 4. a local OpenID Connect provider (oidc-provider, with its development login and consent
- *    forms: any login, any password; the login `sso` signs in `sso@example.com`) for the SPA's
- *    "Sign in with SSO" (OIDC_ISSUER set beforehand uses that one);
+ * 4. a local OpenID Connect provider (oidc-provider in its default configuration, dev/local-idp.ts:
+ *    development login and consent forms, any login, any password; the login `sso` signs in
+ *    `sso@example.com`; back-channel logout to the worker) for the SPA's "Sign in with SSO"
+ *    (OIDC_ISSUER set beforehand uses that one);
  * 5. `wrangler dev` of dev/worker-dev.ts (the worker plus the development-only SSO routes)
  *    bound to that store at http://localhost:8787 (PORT overrides; a free port when that one is
  *    taken, said in one line); its success line is printed once the worker answers.
@@ -21,12 +22,11 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createServer, type Server } from "node:http";
-import Provider from "oidc-provider";
 import { ensureDevVars, formatVars, mergeWithEnvironment } from "./dev-vars.ts";
 import { DEMO_USERS, formatDemoAccounts } from "./accounts.ts";
 import { DEFAULT_STORE_PORT, prepareDevStore, type DevStore } from "./dev-store.ts";
 import { portOrFree, waitForAnswer } from "./ports.ts";
+import { startLocalIdp, type LocalIdp } from "./local-idp.ts";
 
 function fail(message: string): never {
   console.error(`[dev] ${message}`);
@@ -67,30 +67,18 @@ const demo = DEMO_USERS.filter((u) => store.demoAccounts.includes(u.email));
 if (demo.length) vars.DEMO_ACCOUNTS = formatDemoAccounts(demo);
 if (flags.regions !== undefined && !store.started) console.log("[dev] --regions ignored: UPSTASH_REDIS_REST_URL names the store, and only a store this runner starts gets read regions");
 
-let idp: Server | null = null;
+let idp: LocalIdp | null = null;
 if (!vars.OIDC_ISSUER) {
-  idp = createServer();
-  await new Promise<void>((resolve) => idp!.listen(portFrom("OIDC_PORT", 0), "127.0.0.1", resolve));
-  const issuer = `http://127.0.0.1:${(idp.address() as { port: number }).port}`;
   vars.OIDC_CLIENT_ID ||= "edge-session-dev";
   vars.OIDC_CLIENT_SECRET ||= "dev-only-secret";
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: vars.OIDC_CLIENT_ID,
-        client_secret: vars.OIDC_CLIENT_SECRET,
-        redirect_uris: [`http://localhost:${port}/sso/callback`, `http://127.0.0.1:${port}/sso/callback`],
-      },
-    ],
-    // The login typed in the development form is the account: an email as is, else `<login>@example.com`.
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, email: id.includes("@") ? id : `${id}@example.com`, email_verified: true }) }),
-    claims: { email: ["email", "email_verified"] },
-    // The dev recipe reads the ID token only (no UserInfo call): put the scope claims in it.
-    conformIdTokenClaims: false,
-  });
-  idp.on("request", provider.callback());
-  vars.OIDC_ISSUER = issuer;
-  console.log(`[dev] SSO: local OpenID Connect provider at ${issuer} (any login and password; "sso" is sso@example.com)`);
+  try {
+    idp = await startLocalIdp({ workerPort: port, port: portFrom("OIDC_PORT", 0), clientId: vars.OIDC_CLIENT_ID, clientSecret: vars.OIDC_CLIENT_SECRET });
+  } catch (e) {
+    await store.close();
+    fail(`could not start the local OpenID Connect provider: ${(e as Error).message}`);
+  }
+  vars.OIDC_ISSUER = idp.issuer;
+  console.log(`[dev] SSO: local OpenID Connect provider at ${idp.issuer} (any login and password; "sso" is sso@example.com)`);
 }
 
 // Hand the merged variables to wrangler through a private env file (environment wins over .dev.vars).
@@ -119,8 +107,7 @@ async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
   wrangler.kill("SIGTERM");
-  idp?.closeAllConnections();
-  idp?.close();
+  await idp?.close();
   await store.close();
   process.exit(code);
 }

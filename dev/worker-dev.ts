@@ -1,23 +1,23 @@
 /**
- * The worker as `npm run dev` serves it: the real worker (src/index.ts) plus, in development
- * only, "Sign in with SSO" against a local OpenID Connect provider (oauth2-mock-server, started
- * by dev/run-dev.ts) through the OIDC recipe (examples/oidc-sign-in.ts). `wrangler deploy`
- * ships src/index.ts (wrangler.toml's `main`): none of this reaches production, and the routes
- * answer 404 unless ENVIRONMENT=development and OIDC_ISSUER are set.
+ * The worker as `npm run dev` serves it: the real worker (src/worker/index.ts) plus, in
+ * development only, "Sign in with SSO" with the package's OpenID Connect module
+ * (`edge-session/oidc`, src/oidc) against the local provider dev/run-dev.ts starts
+ * (dev/local-idp.ts: oidc-provider). `wrangler deploy` ships src/worker/index.ts (wrangler.toml's
+ * `main`): none of this reaches production, and the routes answer 404 unless
+ * ENVIRONMENT=development and OIDC_ISSUER are set.
  *
- * The demo page is a cookie-mode client (its token lives in the HttpOnly `__Host-session`
- * cookie, never in JavaScript), while the recipe hands a Bearer grant to the opener. So the
- * callback here asks the recipe for the grant as JSON, moves the token into the session cookie
- * (as a `"transport": "cookie"` login does), and hands the page a cookie grant (user and
- * expiries, no token) through the recipe's own hand-off script; the page then restores the
- * session from the cookie.
+ * The demo page is a cookie-mode client: the module runs with `transport: "cookie"`, so the
+ * callback puts the token in the HttpOnly `__Host-session` cookie and the popup posts the page a
+ * grant without it. The module uses the worker's own session layer, so a back-channel logout
+ * from the provider ends the session as any revocation does (its sockets close). The callback
+ * URL follows the page's origin (the provider has both http://localhost and http://127.0.0.1
+ * registered), which is why this development mount may trust the Host header.
  */
 import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
-import { oidcSignIn, type SsoGrant } from "../examples/oidc-sign-in.js";
+import { oidcSignIn } from "../src/oidc/index.js";
 import { requireDeps } from "../src/worker/deps-for.js";
 import type { WorkerEnv } from "../src/worker/env.js";
-import { sessionCookie } from "../src/cookie/session-cookie.js";
 import { errorHandler } from "../src/http/responses.js";
 import { sessionApi } from "../src/session/api.js";
 import worker from "../src/worker/index.js";
@@ -43,66 +43,59 @@ function demoAccounts(env: DevEnv): { email: string; password: string; roles: st
     .map(([email, password, roles]) => ({ email: email!, password: password!, roles: roles ? roles.split("+") : [] }));
 }
 
-const sso = new Hono<{ Bindings: DevEnv }>();
-sso.onError(errorHandler);
-sso.route(
-  "/sso",
-  oidcSignIn((c) => {
-    const env = c.env as DevEnv;
-    const origin = new URL(c.req.url).origin;
-    return {
-      issuer: env.OIDC_ISSUER!,
-      clientId: env.OIDC_CLIENT_ID ?? "edge-session-dev",
-      clientSecret: env.OIDC_CLIENT_SECRET ?? "dev-only-secret",
-      redirectUri: `${origin}/sso/callback`,
-      // The worker's own session layer (same keys, cache and socket registry as its routes).
-      sessions: {
-        createSession: async (user, meta) => {
-          return sessionApi(await requireDeps(env)).createSession(user, meta);
-        },
-      },
-    };
-  }),
-);
+/** The provider id in the paths, as dev/local-idp.ts registers them. */
+const PROVIDER = "local";
 
-/** The recipe's callback, with the session handed over in the `__Host-session` cookie. */
-async function cookieCallback(request: Request, env: DevEnv, ctx: ExecutionContext): Promise<Response> {
-  const asJson = new Request(request, { headers: new Headers(request.headers) });
-  asJson.headers.set("Accept", "application/json");
-  const res = await sso.fetch(asJson, env, ctx);
-  // Refusals (bad state, provider errors, a store outage) go out as the recipe answered them.
-  if (res.status !== 200) return res;
-  const grant = (await res.json()) as SsoGrant;
+/** One sub-app per bindings object (per isolate in practice), built once the worker's layer is. */
+const apps = new WeakMap<object, Hono>();
+
+async function ssoApp(env: DevEnv): Promise<Hono> {
+  let app = apps.get(env);
+  if (app) return app;
   const deps = await requireDeps(env);
-  const cookieGrant = { transport: "cookie", expiresAt: grant.expiresAt, idleExpiresAt: grant.idleExpiresAt, user: grant.user };
-  const appOrigin = new URL(request.url).origin;
-  const json = JSON.stringify({ grant: cookieGrant, appOrigin }).replace(/</g, "\\u003c");
-  const headers = new Headers({
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'",
-    "Referrer-Policy": "no-referrer",
-  });
-  // The recipe's own cookie work (clearing its flow cookie), then the session cookie.
-  for (const c of res.headers.getAll("Set-Cookie")) headers.append("Set-Cookie", c);
-  headers.append("Set-Cookie", sessionCookie(grant.token, Date.parse(grant.expiresAt), Date.now(), deps.config.cookie));
-  // The recipe's hand-off page shape: a JSON data block read by its complete.js (no inline script).
-  const html = `<!doctype html><meta charset="utf-8"><title>Signed in</title><script type="application/json" id="sso-grant">${json}</script><script src="complete.js"></script><p>Signed in. You can close this window.</p>`;
-  return new Response(html, { status: 200, headers });
+  const sessions = sessionApi(deps);
+  const issuer = env.OIDC_ISSUER!;
+  const clientSecret = env.OIDC_CLIENT_SECRET ?? "dev-only-secret";
+  app = new Hono();
+  app.onError(errorHandler);
+  app.route(
+    "/sso",
+    oidcSignIn((c) => {
+      const origin = new URL(c.req.url).origin;
+      return {
+        providers: [{ id: PROVIDER, issuer, clientId: env.OIDC_CLIENT_ID ?? "edge-session-dev", clientAuth: { method: "client_secret_basic", clientSecret } }],
+        sessions,
+        store: deps.store,
+        storePrefix: `${deps.config.store.prefix}oidc:`,
+        baseUrl: `${origin}/sso`,
+        postLogoutRedirectUri: `${origin}/`,
+        transport: "cookie",
+        cookieSameSite: deps.config.cookie.sameSite,
+        // The local provider is plain HTTP on loopback.
+        development: true,
+      };
+    }),
+  );
+  apps.set(env, app);
+  return app;
 }
 
 /** Routes one request: the SSO paths here, everything else to the worker. */
-function route(request: Request<unknown, IncomingRequestCfProperties>, env: DevEnv, ctx: ExecutionContext): Response | Promise<Response> {
+async function route(request: Request<unknown, IncomingRequestCfProperties>, env: DevEnv, ctx: ExecutionContext): Promise<Response> {
   const enabled = env.ENVIRONMENT === "development" && !!env.OIDC_ISSUER;
-  // The path as Hono's router sees it (percent-decoded): compared raw, `/sso/%63allback` would
-  // miss the cookie callback below and reach the recipe's own, which hands the token to the page.
+  // The path as Hono's router sees it (percent-decoded): a raw comparison would let `/sso/%6Cocal/…`
+  // miss this mount and reach the worker.
   const path = getPath(request);
-  // What the SPA shows in development: its SSO button, and the demo accounts the runner created.
-  // Answered 200 either way in development, so the page's probe is not a failed request
-  // (Chromium logs every 4xx fetch as an error).
-  if (env.ENVIRONMENT === "development" && path === "/dev/info") return Response.json({ sso: enabled, demoAccounts: demoAccounts(env) }, { headers: { "Cache-Control": "no-store" } });
-  if (enabled && path === "/sso/callback") return cookieCallback(request, env, ctx);
-  if (enabled && path.startsWith("/sso/")) return sso.fetch(request, env, ctx);
+  // What the SPA shows in development: its SSO button (and where it starts and signs out), and
+  // the demo accounts the runner created. Answered 200 either way in development, so the page's
+  // probe is not a failed request (Chromium logs every 4xx fetch as an error).
+  if (env.ENVIRONMENT === "development" && path === "/dev/info") {
+    return Response.json(
+      { sso: enabled, ...(enabled ? { ssoStart: `/sso/${PROVIDER}/start`, ssoLogout: "/sso/logout" } : {}), demoAccounts: demoAccounts(env) },
+      { headers: { "Cache-Control": "no-store" } },
+    );
+  }
+  if (enabled && path.startsWith("/sso/")) return (await ssoApp(env)).fetch(request, env, ctx);
   return worker.fetch(request, env, ctx);
 }
 

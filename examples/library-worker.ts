@@ -39,7 +39,7 @@ async function createApp(env: Env) {
   // 401 / 403 / 503 (with Retry-After on a store outage) as the worker answers them.
   app.onError(errorHandler);
 
-  // Your sign-in: a password, a magic link, a passkey, an OIDC callback (examples/oidc-sign-in.ts).
+  // Your sign-in: a password, a magic link, a passkey, an OIDC callback (edge-session/oidc, docs/SSO.md).
   // Here a one-time code stands in for it; whatever it is, it ends in createSession().
   app.post("/sign-in", async (c) => {
     const body = await c.req.json<{ email?: unknown; code?: unknown }>().catch(() => ({}) as { email?: unknown; code?: unknown });

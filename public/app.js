@@ -97,12 +97,17 @@ function showApp() {
   ui.appTitle.focus();
 }
 
+/** Set while the session came from SSO, so that signing out also signs out at the provider. */
+const SSO_MARK = "edge-session-demo:sso";
+
 session.on("login", ({ user }) => log(`Signed in as ${user.email}.`, "ok"));
 session.on("logout", () => {
+  sessionStorage.removeItem(SSO_MARK);
   log("Signed out: the session is ended on the server.", "ok");
   showSignIn("You are signed out.");
 });
 session.on("unauthorized", ({ reason }) => {
+  sessionStorage.removeItem(SSO_MARK);
   log(`401 from the API (${reason ?? "no reason"}): the token is gone, back to sign-in.`, "error");
   showSignIn(`Your session has ended (${reason ?? "unauthorized"}). Please sign in again.`);
 });
@@ -222,6 +227,7 @@ async function revokeSession(id, device) {
 }
 
 async function signOut() {
+  if (sso && sessionStorage.getItem(SSO_MARK)) return signOutWithProvider();
   try {
     await session.logout(); // The `logout` event shows the sign-in view.
   } catch (error) {
@@ -366,6 +372,7 @@ async function authenticate(kind) {
   try {
     if (kind === "register") await session.register(email, password);
     else await session.login(email, password);
+    sessionStorage.removeItem(SSO_MARK);
     showApp();
     await Promise.all([loadMe(), loadSessions()]);
   } catch (error) {
@@ -395,13 +402,16 @@ ui.signinForm.addEventListener("submit", (event) => {
 ui.registerButton.addEventListener("click", () => void authenticate("register"));
 
 // Development only (`npm run dev` serves dev/worker-dev.ts, which answers /dev/info): whether
-// "Sign in with SSO" has a local OpenID Connect provider behind it, and which demo accounts the
-// runner created. The deployed worker, or a plain `wrangler dev`, answers 404: no button, no
-// demo accounts advertised, nothing filled in.
+// "Sign in with SSO" has a local OpenID Connect provider behind it (edge-session/oidc, where it
+// starts and signs out), and which demo accounts the runner created. The deployed worker, or a
+// plain `wrangler dev`, answers 404: no button, no demo accounts advertised, nothing filled in.
+/** @type {{ start: string, logout: string } | null} */
+let sso = null;
 fetch("/dev/info")
   .then((r) => (r.ok ? r.json() : null))
   .then((info) => {
-    ui.ssoButton.hidden = info?.sso !== true;
+    sso = info?.sso === true ? { start: info.ssoStart, logout: info.ssoLogout } : null;
+    ui.ssoButton.hidden = sso === null;
     const demo = Array.isArray(info?.demoAccounts) ? info.demoAccounts : [];
     if (!demo.length) return;
     ui.demoHint.replaceChildren("Local demo accounts: ");
@@ -420,15 +430,35 @@ fetch("/dev/info")
     }
   }, () => {});
 ui.ssoButton.addEventListener("click", () => {
+  if (!sso) return;
   ui.signinError.hidden = true;
-  window.open("/sso/start", "edge-session-sso", "popup,width=480,height=640");
+  window.open(sso.start, "edge-session-sso", "popup,width=480,height=640");
 });
-// The callback page (dev/worker-dev.ts) has put the session into the HttpOnly cookie and posts a
-// cookie grant (user and expiries, no token) to this window, addressed to this origin; anything
-// from another origin, or shaped otherwise, is ignored. The session itself is read back from the
-// cookie, as after a reload.
+
+/** What the popup reports when the provider or a check said no (`edge-session:sso-error`). */
+function ssoErrorText(error, reason) {
+  if (error === "sso_refused" && reason === "access_denied") return "Sign-in with SSO was cancelled.";
+  if (error === "sso_refused") return `Your sign-in provider refused the sign-in (${reason}).`;
+  if (error === "forbidden") return `This account is not admitted (${reason}).`;
+  if (error === "sso_unavailable") return "The sign-in provider could not be reached. Try again in a moment.";
+  if (error === "invalid_request") return "That sign-in is no longer in progress. Start again.";
+  return `Sign-in with SSO failed (${reason}).`;
+}
+
+// The popup (edge-session/oidc's callback page) posts to this window, addressed to this origin;
+// anything from another origin, or shaped otherwise, is ignored. On success the module has put
+// the session into the HttpOnly cookie and the grant holds no token: the session is read back
+// from the cookie, as after a reload.
 window.addEventListener("message", (event) => {
-  if (event.origin !== location.origin || event.data?.type !== "edge-session:sso" || event.data.grant?.transport !== "cookie") return;
+  if (event.origin !== location.origin) return;
+  if (event.data?.type === "edge-session:sso-error" && typeof event.data.error === "string") {
+    const text = ssoErrorText(event.data.error, String(event.data.reason));
+    ui.signinError.textContent = text;
+    ui.signinError.hidden = false;
+    log(`SSO: ${text}`, "error");
+    return;
+  }
+  if (event.data?.type !== "edge-session:sso" || event.data.grant?.transport !== "cookie") return;
   void (async () => {
     let user = null;
     try {
@@ -441,10 +471,26 @@ window.addEventListener("message", (event) => {
       log("SSO: the sign-in finished but no session cookie arrived.", "error");
       return;
     }
+    sessionStorage.setItem(SSO_MARK, "1");
     showApp();
     await Promise.all([loadMe(), loadSessions()]);
   })();
 });
+
+/**
+ * RP-initiated logout: the module ends the edge session (and clears the cookie) and answers the
+ * provider's end-session URL; the page then goes there to sign out at the provider too, which
+ * sends it back here.
+ */
+async function signOutWithProvider() {
+  sessionStorage.removeItem(SSO_MARK);
+  const res = await fetch(sso.logout, { method: "POST", headers: { "X-CSRF-Protection": "1" } });
+  const body = res.ok ? await res.json() : null;
+  // Forget the session here too (a 401 from the ended session is a confirmed sign-out).
+  await session.logout().catch(() => {});
+  if (typeof body?.logoutUrl === "string") location.assign(body.logoutUrl);
+}
+
 ui.refresh.addEventListener("click", () => void loadMe());
 ui.sessionsRefresh.addEventListener("click", () => void loadSessions());
 ui.logout.addEventListener("click", () => void signOut());

@@ -9,7 +9,7 @@
  *
  * The pieces are exported too, for apps with routes of their own.
  */
-export { oidcSignIn, type SsoGrant, type OidcSessionData } from "./routes.js";
+export { oidcSignIn, type SsoGrant, type SsoCookieGrant, type OidcSessionData } from "./routes.js";
 export type { OidcSignInOptions, OidcProviderOptions, AuthorizeParams, OidcLogEntry } from "./options.js";
 export { OidcError, OIDC_ERROR_STATUS, type OidcErrorKind } from "./errors.js";
 export { discover, checkIssuer, checkProviderUrl, tenantOf, clearDiscoveryCache, type ProviderMetadata, type TenantOptions, type DiscoveryOptions } from "./discovery.js";

@@ -1,6 +1,7 @@
 /** The options of `oidcSignIn()`: one entry per provider, and what they share. */
 import type { Context } from "hono";
 import type { NewSessionUser, SessionApi } from "../session/api.js";
+import type { SameSite } from "../cookie/session-cookie.js";
 import type { RedisStore } from "../store/redis.js";
 import type { EmailPolicy, RoleMapping } from "./claims.js";
 import type { ClientAuthOptions } from "./client-auth.js";
@@ -71,6 +72,16 @@ export interface OidcSignInOptions {
   baseUrl: string;
   /** The origin of the app page that opens the popup and receives the result. @default baseUrl's origin */
   appOrigin?: string;
+  /**
+   * How the session reaches the app. `"bearer"`: the grant carries the token (`session.adopt(grant)`
+   * in a Bearer client). `"cookie"`, for an app page served by this worker: the callback sets the
+   * token in the HttpOnly `__Host-session` cookie and the grant carries none
+   * (`{transport: "cookie", user, expiresAt, idleExpiresAt}`), so no page script ever holds it.
+   * @default "bearer"
+   */
+  transport?: "bearer" | "cookie";
+  /** The session cookie's SameSite, with `transport: "cookie"`. @default "Lax" */
+  cookieSameSite?: SameSite;
   /** Where the provider sends the browser after RP-initiated logout (registered with the provider). */
   postLogoutRedirectUri?: string;
   /** Admits `http://` issuers and endpoints on loopback only. Never in production. @default false */
@@ -107,5 +118,6 @@ export function checkOptions(o: OidcSignInOptions): void {
       throw new TypeError(`oidcSignIn: provider ${p.id}: tenants.template needs {tenantid} and tenants.allow at least one tenant`);
     }
   }
+  if (o.transport !== undefined && o.transport !== "bearer" && o.transport !== "cookie") throw new TypeError(`oidcSignIn: transport must be "bearer" or "cookie", got ${JSON.stringify(o.transport)}`);
   new URL(o.baseUrl);
 }

@@ -2,7 +2,8 @@
  * What the sign-in popup shows when it lands back here: a short page that says what happened in
  * words a person can act on, and tells the window that opened it (`postMessage` addressed to the
  * app's origin only, so no other page can read a grant). The data sits in a JSON block read by
- * `complete.js` next to the routes, so the pages run no inline script (`script-src 'self'`).
+ * `complete.js` at the sub-app's root (`{baseUrl}/complete.js`; the pages are served one level down,
+ * at `{baseUrl}/{id}/…`), so the pages run no inline script (`script-src 'self'`).
  */
 import type { OidcErrorKind } from "./errors.js";
 
@@ -29,7 +30,7 @@ function page(title: string, message: string, data: unknown): string {
   const json = JSON.stringify(data).replace(/</g, "\\u003c");
   return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title>` +
     `<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}</style>` +
-    `<script type="application/json" id="sso-result">${json}</script><script src="complete.js"></script>` +
+    `<script type="application/json" id="sso-result">${json}</script><script src="../complete.js"></script>` +
     `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></html>`;
 }
 

@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { readSessionCookie } from "../cookie/session-cookie.js";
+import { clearedSessionCookie, readSessionCookie, sessionCookie } from "../cookie/session-cookie.js";
 import { CSRF_HEADER, CSRF_HEADER_VALUE } from "../protocol.js";
 import { defaultOidcUser, lacksProfileClaims, withUserInfo } from "./claims.js";
 import { checkIssuer, checkProviderUrl, discover } from "./discovery.js";
@@ -25,6 +25,14 @@ import { exchangeCode } from "./token-request.js";
 export interface SsoGrant {
   token: string;
   tokenType: "Bearer";
+  expiresAt: string;
+  idleExpiresAt: string;
+  user: { id: string; email: string; roles: string[] };
+}
+
+/** The grant with `transport: "cookie"`: the token went into the `__Host-session` cookie, not here. */
+export interface SsoCookieGrant {
+  transport: "cookie";
   expiresAt: string;
   idleExpiresAt: string;
   user: { id: string; email: string; roles: string[] };
@@ -164,13 +172,14 @@ export function oidcSignIn(options: OidcSignInOptions | ((c: Context) => OidcSig
           throw e;
         }
         s.log({ level: "info", msg: "oidc sign-in", provider: p.id, got: { userId: created.user.id, sid: data.sid !== undefined } });
-        const grant: SsoGrant = {
-          token: created.token,
-          tokenType: "Bearer",
-          expiresAt: new Date(created.session.expiresAt).toISOString(),
-          idleExpiresAt: new Date(created.session.idleExpiresAt).toISOString(),
-          user: created.user,
-        };
+        const times = { expiresAt: new Date(created.session.expiresAt).toISOString(), idleExpiresAt: new Date(created.session.idleExpiresAt).toISOString() };
+        let grant: SsoGrant | SsoCookieGrant;
+        if (s.o.transport === "cookie") {
+          c.header("Set-Cookie", sessionCookie(created.token, created.session.expiresAt, now, { sameSite: s.o.cookieSameSite }), { append: true });
+          grant = { transport: "cookie", ...times, user: created.user };
+        } else {
+          grant = { token: created.token, tokenType: "Bearer", ...times, user: created.user };
+        }
         if (wantsJson(c)) return c.json(grant, 200, { "Cache-Control": "no-store" });
         return c.body(successPage(grant, s.appOrigin), 200, PAGE_HEADERS);
       } catch (e) {
@@ -212,6 +221,7 @@ export function oidcSignIn(options: OidcSignInOptions | ((c: Context) => OidcSig
       const v = await s.o.sessions.validateSession(presented.token);
       if (!v.ok) return c.json({ error: "unauthorized", reason: v.reason }, 401, { "Cache-Control": "no-store" });
       await s.o.sessions.endSession(v.session.id);
+      if (presented.fromCookie) c.header("Set-Cookie", clearedSessionCookie({ sameSite: s.o.cookieSameSite }), { append: true });
       const data = v.session.data?.oidc as OidcSessionData | undefined;
       const p = data ? providerOf(s, data.p) : undefined;
       let logoutUrl: string | null = null;

@@ -131,13 +131,36 @@ describe("sign-in at oidc-provider (default configuration)", () => {
   });
 
   it("without Accept: application/json the popup gets a page that posts the grant to the app origin only", async () => {
-    const { res, body } = await signIn("rs256", { accept: "text/html" });
+    const { res, body, callback } = await signIn("rs256", { accept: "text/html" });
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
     const data = JSON.parse(/<script type="application\/json" id="sso-result">(.*?)<\/script>/.exec(body.html)![1]!);
     expect(data).toMatchObject({ type: "edge-session:sso", appOrigin: web.origin, grant: { tokenType: "Bearer" } });
-    const script = await (await fetch(`${web.origin}/sso/complete.js`)).text();
+    // The page's script, resolved as the browser resolves it from the callback's URL.
+    const src = /<script src="([^"]+)"><\/script>/.exec(body.html)![1]!;
+    const served = await fetch(new URL(src, callback));
+    expect(served.status).toBe(200);
+    const script = await served.text();
     expect(script).toContain("postMessage(message, data.appOrigin)");
+  });
+
+  it("transport cookie: the token goes into the HttpOnly __Host-session cookie, the grant has none; /logout needs the CSRF header and clears the cookie", async () => {
+    useApp({ transport: "cookie" });
+    const { res, body, jar } = await signIn("rs256", { login: "cookie-user" });
+    expect(res.status).toBe(200);
+    expect(body).toEqual({ transport: "cookie", expiresAt: expect.any(String), idleExpiresAt: expect.any(String), user: { id: await userIdFor(op.origin, "cookie-user"), email: "cookie-user@example.test", roles: [] } });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith("__Host-session="))!;
+    expect(set).toMatch(/; HttpOnly/);
+    expect(set).toMatch(/; Secure/);
+    expect(set).toMatch(/; SameSite=Lax/);
+    const token = jar.cookies.get("__Host-session")!;
+    expect((await fetch(`${web.origin}/private/me`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    const noCsrf = await fetch(`${web.origin}/sso/logout`, { method: "POST", headers: { Cookie: `__Host-session=${token}` } });
+    expect(noCsrf.status).toBe(403);
+    const out = await fetch(`${web.origin}/sso/logout`, { method: "POST", headers: { Cookie: `__Host-session=${token}`, "X-CSRF-Protection": "1" } });
+    expect(out.status).toBe(200);
+    expect(out.headers.getSetCookie().some((c) => c.startsWith("__Host-session=;") && /Max-Age=0/.test(c))).toBe(true);
+    expect((await fetch(`${web.origin}/private/me`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
   });
 
   it.each([

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DOM_OPTIONS, freshProject, HONO_LOWEST, HONO_VERSIONS, packed, pkg, TYPESCRIPT, WORKER_OPTIONS, writeTsconfig, type FreshProject, type TsMajor } from "./fresh-project.ts";
 import { copySources } from "./newcomer-runtime.ts";
 
-const WORKER_FILES = ["src/library-worker.ts", "src/rpc-caller.ts", "src/rpc-entry.ts", "src/oidc-sign-in.ts", "src/oidc-worker.ts", "src/mount.ts", "src/newcomer/worker.ts", "src/newcomer/room.ts"];
+const WORKER_FILES = ["src/library-worker.ts", "src/rpc-caller.ts", "src/rpc-entry.ts", "src/oidc-worker.ts", "src/mount.ts", "src/newcomer/worker.ts", "src/newcomer/room.ts"];
 const DOM_FILES = ["src/browser.ts", "src/library-client.ts", "src/newcomer/page.ts"];
 const TS_MAJORS = Object.keys(TYPESCRIPT).map(Number) as TsMajor[];
 

@@ -107,7 +107,7 @@ export function packed(): Packed {
 }
 
 /**
- * The fresh project for one hono version: the tarball, that hono, React, arctic, `ws`, Workers
+ * The fresh project for one hono version: the tarball, that hono, React, `ws`, Workers
  * and Node types and both TypeScript majors, installed once per run. Sources are copied in by the callers.
  */
 export function freshProject(hono: string): FreshProject {
@@ -123,7 +123,7 @@ export function freshProject(hono: string): FreshProject {
       name: "edge-session-newcomer",
       private: true,
       type: "module",
-      dependencies: { "edge-session": `file:${tarball}`, hono, react: dev("react"), "react-dom": dev("react-dom"), arctic: dev("arctic"), ws: dev("ws") },
+      dependencies: { "edge-session": `file:${tarball}`, hono, react: dev("react"), "react-dom": dev("react-dom"), ws: dev("ws") },
       devDependencies: {
         "@cloudflare/workers-types": dev("@cloudflare/workers-types"),
         "@types/node": dev("@types/node"),

@@ -19,14 +19,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MIN_PASSWORD_LENGTH } from "../../src/accounts/password.ts";
 import { ADMIN, bounded, CHROMIUM, chromiumMissing, DEMO, INSTALL, launchChromium, ROOT, startStack, type Stack } from "../helpers/node/browser.ts";
 import { figure } from "../helpers/figure.ts";
+import { signInAtProvider } from "../helpers/node/idp-pages.ts";
 
 /**
  * The rooms' safety-net re-check, left at its default: every close below must come from the
  * revocation push, not from a re-check.
  */
 const WS_RECHECK = "30 s";
-/** The user the local OpenID Connect provider signs in. */
-const SSO_USER = { email: "sso-user@example.test", sub: "e2e-sso" };
+/** The login typed at the local OpenID Connect provider, and the email it gives that account (dev/local-idp.ts). */
+const SSO_USER = { login: "sso-user", email: "sso-user@example.com" };
 /** The README's screenshot is rewritten only on request (UPDATE_SCREENSHOT=1); otherwise .tmp/ (git-ignored). */
 const UPDATE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1";
 const SCREENSHOT = join(ROOT, UPDATE_SCREENSHOT ? "docs/demo.png" : ".tmp/demo.png");
@@ -51,7 +52,7 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
   let direct = "";
 
   beforeAll(async () => {
-    stack = await startStack({ WS_RECHECK_INTERVAL: WS_RECHECK }, { sso: SSO_USER });
+    stack = await startStack({ WS_RECHECK_INTERVAL: WS_RECHECK }, { sso: true });
     base = `http://localhost:${stack.port}`;
     direct = `http://127.0.0.1:${stack.port}`;
     browser = await launchChromium();
@@ -322,7 +323,9 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       const popupOpened = page.waitForEvent("popup");
       await sso.click();
       const popup = await popupOpened;
-      await popup.waitForEvent("close", { timeout: 20_000 });
+      const closed = popup.waitForEvent("close", { timeout: 20_000 });
+      await signInAtProvider(popup, SSO_USER.login);
+      await closed;
       await page.locator("#app-view").waitFor({ state: "visible" });
       await expect.poll(() => page.locator("#me-email").textContent()).toBe(SSO_USER.email);
       // Cookie mode all the way: the session is in the HttpOnly cookie, and the API call that
@@ -335,11 +338,14 @@ describe.skipIf(chromiumMissing)(chromiumMissing ? `demo SPA in Chromium (skippe
       expect(await sent.headerValue("authorization")).toBeNull();
       expect(await sent.headerValue("cookie")).toBe(`${COOKIE}=${cookie!.value}`);
       expect((await sent.response())?.status()).toBe(200);
+      // Web Storage holds only the page's note that this session came from SSO (for sign-out at the provider), never the token.
       const stored = await page.evaluate(() => {
-        const w = globalThis as unknown as { localStorage: { length: number }; sessionStorage: { length: number }; document: { cookie: string } };
-        return [w.localStorage.length, w.sessionStorage.length, w.document.cookie];
+        const w = globalThis as unknown as { localStorage: { length: number }; sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null }; document: { cookie: string } };
+        const session: Record<string, string | null> = {};
+        for (let i = 0; i < w.sessionStorage.length; i++) session[w.sessionStorage.key(i)!] = w.sessionStorage.getItem(w.sessionStorage.key(i)!);
+        return [w.localStorage.length, session, w.document.cookie];
       });
-      expect(stored).toEqual([0, 0, ""]);
+      expect(stored).toEqual([0, { "edge-session-demo:sso": "1" }, ""]);
       expect(await apiStatus(cookie!.value)).toBe(200);
       expect(errors).toEqual([]);
     } finally {

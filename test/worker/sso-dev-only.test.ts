@@ -4,6 +4,6 @@ import { call } from "../helpers/http.js";
 
 describe("SSO is development-only", () => {
   it("the worker as deployed answers 404 on /sso/*", async () => {
-    for (const path of ["/dev/info", "/sso/enabled", "/sso/start", "/sso/callback?code=x&state=y"]) expect((await call(path)).status, path).toBe(404);
+    for (const path of ["/dev/info", "/sso/enabled", "/sso/start", "/sso/local/start", "/sso/local/callback?code=x&state=y", "/sso/complete.js"]) expect((await call(path)).status, path).toBe(404);
   });
 });

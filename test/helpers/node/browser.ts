@@ -1,6 +1,6 @@
 /**
- * The browser tests' stack, as `npm run dev` runs it: the local store, optionally a local OpenID
- * Connect provider (oauth2-mock-server), and `wrangler dev` of dev/worker-dev.ts, on free
+ * The browser tests' stack, as `npm run dev` runs it: the local store, optionally the local OpenID
+ * Connect provider (dev/local-idp.ts: oidc-provider), and `wrangler dev` of dev/worker-dev.ts, on free
  * loopback ports; the demo accounts (DEMO_USERS: a user and an admin) seeded into that store, as
  * the dev runner seeds a store it started; and Debian's Chromium driven by playwright-core.
  * Shared by demo.test.ts and cookie.test.ts. Everything started here is stopped by `stop()`,
@@ -13,10 +13,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { OAuth2Server } from "oauth2-mock-server";
 import { chromium, type Browser } from "playwright-core";
 import { addUser, DEMO_USERS, formatDemoAccounts } from "../../../dev/accounts.ts";
 import { formatVars, newKeyEntry, newPepper } from "../../../dev/dev-vars.ts";
+import { startLocalIdp, type LocalIdp, type LocalIdpOptions } from "../../../dev/local-idp.ts";
 import { dropPrefix, startStore } from "@edge-session/local-store";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -32,17 +32,19 @@ export interface Stack {
   port: number;
   /** The local OpenID Connect provider's origin (http://127.0.0.1:<port>) when `sso` was asked for. */
   idpOrigin: string | null;
+  /** The local OpenID Connect provider when `sso` was asked for. */
+  idp: LocalIdp | null;
   output(): string;
   stop(): Promise<void>;
 }
 
 export interface StackOptions {
   /**
-   * Start a local OpenID Connect provider that signs in this user without a form (as
-   * dev/run-dev.ts does) and point the worker's "Sign in with SSO" at it (OIDC_ISSUER).
+   * Start the local OpenID Connect provider as dev/run-dev.ts does (its login form: any login,
+   * `<login>@example.com`) and point the worker's "Sign in with SSO" at it (OIDC_ISSUER).
    * @default none: /sso/* answers 404
    */
-  sso?: { email: string; sub: string };
+  sso?: true | Pick<LocalIdpOptions, "idTokenAlg">;
 }
 
 /**
@@ -52,13 +54,13 @@ export interface StackOptions {
 export async function startStack(vars: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const tmp = mkdtempSync(join(tmpdir(), "edge-session-e2e-"));
   let store: Awaited<ReturnType<typeof startStore>> | null = null;
-  let idp: OAuth2Server | null = null;
+  let idp: LocalIdp | null = null;
   let wrangler: ChildProcess | null = null;
   let output = "";
   const prefix = `e2e-${randomBytes(6).toString("hex")}:`;
   const stop = async () => {
     if (wrangler) await stopGroup(wrangler);
-    if (idp) await bounded(idp.stop(), 5_000);
+    if (idp) await bounded(idp.close(), 5_000);
     if (store) {
       await bounded(dropPrefix(store.backend, prefix), 5_000);
       await bounded(store.close(), 5_000);
@@ -70,12 +72,11 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     const built = spawnSync("npm", ["run", "--silent", "build:client"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     if (built.status !== 0) throw new Error(`npm run build:client failed: ${built.stderr || built.stdout || built.error}`);
     store = await startStore({ port: 0, redisUrl: process.env.REDIS_URL || undefined });
+    const [port, inspectorPort] = [await freePort(), await freePort()];
     if (options.sso) {
-      const claims = { sub: options.sso.sub, email: options.sso.email, email_verified: true };
-      idp = new OAuth2Server();
-      await idp.issuer.keys.generate("RS256");
-      await idp.start(0, "127.0.0.1");
-      idp.service.on("beforeTokenSigning", (token: { payload: Record<string, unknown> }) => Object.assign(token.payload, claims));
+      const clientSecret = randomBytes(16).toString("base64url");
+      idp = await startLocalIdp({ workerPort: port, clientId: "edge-session-dev", clientSecret, ...(options.sso === true ? {} : options.sso) });
+      vars = { OIDC_CLIENT_ID: "edge-session-dev", OIDC_CLIENT_SECRET: clientSecret, ...vars };
     }
     const pepper = newPepper();
     const envFile = join(tmp, "worker.env");
@@ -89,14 +90,13 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
         UPSTASH_REDIS_REST_URL: store.url,
         UPSTASH_REDIS_REST_TOKEN: store.token,
         STORE_PREFIX: prefix,
-        ...(idp ? { OIDC_ISSUER: idp.issuer.url! } : {}),
+        ...(idp ? { OIDC_ISSUER: idp.issuer } : {}),
         // Seeded below, as the dev runner seeds a store it started, and so listed for the page.
         DEMO_ACCOUNTS: formatDemoAccounts(DEMO_USERS),
         ...vars,
       }),
       { mode: 0o600 },
     );
-    const [port, inspectorPort] = [await freePort(), await freePort()];
     wrangler = spawn(
       process.execPath,
       [
@@ -121,7 +121,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     // The store is this stack's own (a fresh prefix, dropped by stop()): the demo accounts go in,
     // as dev/dev-store.ts seeds a store the dev runner started.
     for (const u of DEMO_USERS) await addUser({ url: store.url, token: store.token, pepper, prefix }, u.email, u.password, u.roles);
-    return { port, idpOrigin: idp ? new URL(idp.issuer.url!).origin : null, output: () => output, stop };
+    return { port, idpOrigin: idp?.issuer ?? null, idp, output: () => output, stop };
   } catch (error) {
     await stop();
     throw error;
