@@ -12,6 +12,7 @@ import { CREATE_SESSION, DISABLE_ACCOUNT, END_SESSION, END_USER_SESSIONS, LIST_S
 import type { KeyRing } from "../token/key-ring.js";
 import { BoundedLru } from "../util/lru.js";
 import { describeDevice } from "./device.js";
+import { auditArgs, auditKeys, networkOf, type AuditContext, type AuditSettings, type CreatedHow } from "./audit.js";
 import type { SessionReader } from "./reader.js";
 import { decodeRecord, encodeRecord, sessionIdFor, type Session } from "./record.js";
 
@@ -43,9 +44,13 @@ export interface SessionManagerOptions {
   reader: SessionReader;
   /** The clock (ms since epoch). Tests pass a controllable one. @default Date.now */
   now?: () => number;
+  /** The audit trail: events appended by the same scripts that make the changes. @default null (off) */
+  audit?: AuditSettings | null;
 }
 
 export interface NewSessionInput {
+  /** For the audit trail. @default "login" ("password-change" when `passwordChange` is set) */
+  how?: CreatedHow;
   user: { id: string; email: string; roles: string[] };
   userAgent?: string | null;
   ip?: string | null;
@@ -89,6 +94,7 @@ export class SessionManager {
   /** sessionId → the lastSeenAt of the newest slide scheduled in this isolate (so it is not scheduled twice). */
   private readonly slid = new BoundedLru<string, number>(DEFAULTS.cacheMaxEntries);
   private readonly endedListeners = new Set<EndedListener>();
+  private readonly audit: AuditSettings | null;
 
   constructor(options: SessionManagerOptions) {
     this.store = options.store;
@@ -97,6 +103,7 @@ export class SessionManager {
     this.policy = options.policy;
     this.reader = options.reader;
     this.now = options.now ?? Date.now;
+    this.audit = options.audit ?? null;
   }
 
   onEnded(listener: EndedListener): () => void {
@@ -124,7 +131,7 @@ export class SessionManager {
     };
     const reply = await this.store.run<(number | string)[]>(
       CREATE_SESSION,
-      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId)],
+      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId), ...auditKeys(this.audit, session.userId)],
       [
         sessionId,
         encodeRecord(session),
@@ -137,6 +144,7 @@ export class SessionManager {
         input.endOthers ? "1" : "0",
         input.passwordChange?.hash ?? "",
         input.passwordChange?.version ?? "",
+        ...(this.audit ? [...auditArgs(this.audit, now), session.userId, input.how ?? (input.passwordChange ? "password-change" : "login"), session.device, networkOf(session.ip)] : []),
       ],
     );
     if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "disabled" ? "disabled" : "stale" };
@@ -171,7 +179,11 @@ export class SessionManager {
 
   /** The user's live sessions, oldest first (ASVS 7.5.2). */
   async list(userId: string): Promise<Session[]> {
-    const flat = await this.store.run<string[]>(LIST_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix]);
+    const flat = await this.store.run<string[]>(
+      LIST_SESSIONS,
+      [this.keys.userIndex(userId), ...auditKeys(this.audit, userId)],
+      [this.keys.sessionPrefix, ...(this.audit ? [...auditArgs(this.audit, this.now()), userId] : [])],
+    );
     const out: Session[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const s = decodeRecord(String(flat[i]), String(flat[i + 1]));
@@ -180,23 +192,32 @@ export class SessionManager {
     return out;
   }
 
-  /** Ends one session (logout, revoke one). Returns true when it was live. */
-  async end(session: Pick<Session, "id" | "userId">): Promise<boolean> {
-    const n = await this.store.run<number>(END_SESSION, [this.keys.session(session.id), this.keys.userIndex(session.userId)], [session.id]);
+  /** Ends one session (logout, revoke one). Returns true when it was live. `ctx`: for the audit trail. @default logout by its user */
+  async end(session: Pick<Session, "id" | "userId">, ctx: AuditContext = {}): Promise<boolean> {
+    const n = await this.store.run<number>(
+      END_SESSION,
+      [this.keys.session(session.id), this.keys.userIndex(session.userId), ...auditKeys(this.audit, session.userId)],
+      [session.id, ...this.auditTail(session.userId, ctx.why ?? "logout", ctx.by ?? session.userId)],
+    );
     await this.ended(session.userId, [session.id]);
     return Number(n) === 1;
   }
 
   /** Ends every session of a user. Returns how many were live. */
-  async endAll(userId: string): Promise<number>;
+  async endAll(userId: string, keep?: undefined, ctx?: AuditContext): Promise<number>;
   /**
    * Ends every other session of a user, keeping `keep` — only if `keep` is still live, checked
    * atomically in the store. Returns how many were live, or null (nothing ended) when `keep` has
    * ended meanwhile.
    */
-  async endAll(userId: string, keep?: string): Promise<number | null>;
-  async endAll(userId: string, keep?: string): Promise<number | null> {
-    const [status, ...ended] = (await this.store.run<(number | string)[]>(END_USER_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix, keep ?? ""])) ?? [];
+  async endAll(userId: string, keep?: string, ctx?: AuditContext): Promise<number | null>;
+  async endAll(userId: string, keep?: string, ctx: AuditContext = {}): Promise<number | null> {
+    const [status, ...ended] =
+      (await this.store.run<(number | string)[]>(
+        END_USER_SESSIONS,
+        [this.keys.userIndex(userId), ...auditKeys(this.audit, userId)],
+        [this.keys.sessionPrefix, keep ?? "", ...this.auditTail(userId, ctx.why ?? (keep ? "revoke-others" : "kill-switch"), ctx.by ?? userId)],
+      )) ?? [];
     if (Number(status) !== 1) return null;
     const ids = ended.map(String);
     await this.ended(userId, ids);
@@ -207,16 +228,21 @@ export class SessionManager {
    * Disables an account and ends all its sessions atomically (DISABLE_ACCOUNT). With
    * `actingSessionId`, only while that session is live. Returns how many sessions were live.
    */
-  async disableUser(userId: string, actingSessionId?: string): Promise<{ ok: true; revoked: number } | { ok: false; reason: "not_found" | "revoked" }> {
+  async disableUser(userId: string, actingSessionId?: string, by = "system"): Promise<{ ok: true; revoked: number } | { ok: false; reason: "not_found" | "revoked" }> {
     const reply = await this.store.run<(number | string)[]>(
       DISABLE_ACCOUNT,
-      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : ""],
-      [this.keys.sessionPrefix],
+      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : "", ...auditKeys(this.audit, userId)],
+      [this.keys.sessionPrefix, ...(this.audit ? [...auditArgs(this.audit, this.now()), userId, by] : [])],
     );
     if (Number(reply[0]) !== 1) return { ok: false, reason: reply[1] === "revoked" ? "revoked" : "not_found" };
     const ids = reply.slice(1).map(String);
     await this.ended(userId, ids);
     return { ok: true, revoked: ids.length };
+  }
+
+  /** The audit arguments of END_SESSION / END_USER_SESSIONS: MINID, lifetime, user, why, by. */
+  private auditTail(userId: string, why: string, by: string): (string | number)[] {
+    return this.audit ? [...auditArgs(this.audit, this.now()), userId, why, by] : [];
   }
 
   private async ended(userId: string, sessionIds: string[]): Promise<void> {

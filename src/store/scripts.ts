@@ -8,13 +8,44 @@
  */
 import type { StoreScript } from "./redis.js";
 
-/** Entries whose session key is gone (idle-expired, revoked) are pruned from the index. */
+/** Entries whose session key is gone (idle-expired, revoked) are pruned from the index; returns their ids. */
 const PRUNE = `
 local function prune(index, prefix, keep)
+  local gone = {}
   local members = redis.call('ZRANGE', index, 0, -1)
   for _, m in ipairs(members) do
-    if m ~= keep and redis.call('EXISTS', prefix .. m) == 0 then redis.call('ZREM', index, m) end
+    if m ~= keep and redis.call('EXISTS', prefix .. m) == 0 then
+      redis.call('ZREM', index, m)
+      gone[#gone + 1] = m
+    end
   end
+  return gone
+end
+`;
+
+/**
+ * The audit trail (docs/OPERATIONS.md, "Audit trail"): each script that changes a session or an
+ * account appends its event here, in the same atomic step, so there is no event without its
+ * change and no change without its event, at no extra store command. Two streams: every event,
+ * and the user's own (for "what happened to this user"), both trimmed by time (MINID); the
+ * user's stream also expires with its last event. Callers pass, after the script's own:
+ * KEYS[k] = all events, KEYS[k + 1] = the user's ('' = none); ARGV[a] = MINID in ms ('' or absent:
+ * audit off), ARGV[a + 1] = the user stream's time to live in ms.
+ */
+const AUDIT = `
+local function audit(k, a, fields)
+  if ARGV[a] == nil or ARGV[a] == '' then return end
+  redis.call('XADD', KEYS[k], 'MINID', '~', ARGV[a], '*', unpack(fields))
+  local u = KEYS[k + 1]
+  if u ~= nil and u ~= '' then
+    redis.call('XADD', u, 'MINID', '~', ARGV[a], '*', unpack(fields))
+    redis.call('PEXPIRE', u, ARGV[a + 1])
+  end
+end
+local function ids(list, from)
+  local out = {}
+  for i = from, #list do out[#out + 1] = list[i] end
+  return table.concat(out, ',')
 end
 `;
 
@@ -27,11 +58,12 @@ end
  * ARGV: session id, record, ttl ms, createdAt, max sessions, session prefix, index ttl ms,
  *       expected credential version ('' = no account check), end all others first ('1'/'0'),
  *       new password hash ('' = no change), new credential version.
+ * Audit (AUDIT): KEYS[4], KEYS[5]; ARGV[12], ARGV[13], then user id, how, device, network.
  * Returns {1, ended ids…} or {0, 'disabled'|'stale'}.
  */
 export const CREATE_SESSION: StoreScript = {
   name: "create-session",
-  source: `${PRUNE}
+  source: `${PRUNE}${AUDIT}
 local acct = redis.call('HMGET', KEYS[3], 'ver', 'disabled')
 if acct[2] == '1' then return {0, 'disabled'} end
 if ARGV[8] ~= '' and acct[1] ~= ARGV[8] then return {0, 'stale'} end
@@ -46,9 +78,12 @@ if ARGV[9] == '1' then
     if redis.call('DEL', ARGV[6] .. m) == 1 then ended[#ended + 1] = m end
   end
   redis.call('DEL', KEYS[2])
+  if #ended > 1 then audit(4, 12, {'type', 'session.ended', 'user', ARGV[14], 'sessions', ids(ended, 2), 'why', 'password-change', 'by', ARGV[14]}) end
 else
-  prune(KEYS[2], ARGV[6], '')
+  local gone = prune(KEYS[2], ARGV[6], '')
+  if #gone > 0 then audit(4, 12, {'type', 'session.ended', 'user', ARGV[14], 'sessions', ids(gone, 1), 'why', 'expiry', 'by', 'store'}) end
 end
+local before = #ended
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
@@ -62,6 +97,8 @@ if over > 0 then
 end
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl < tonumber(ARGV[7]) then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
+audit(4, 12, {'type', 'session.created', 'user', ARGV[14], 'session', ARGV[1], 'how', ARGV[15] or '', 'device', ARGV[16] or '', 'net', ARGV[17] or ''})
+if #ended > before then audit(4, 12, {'type', 'session.ended', 'user', ARGV[14], 'sessions', ids(ended, before + 1), 'why', 'cap', 'by', 'store'}) end
 return ended
 `,
 };
@@ -69,12 +106,15 @@ return ended
 /**
  * Ends one session.
  * KEYS: session key, user index. ARGV: session id. Returns 1 when it existed.
+ * Audit (AUDIT): KEYS[3], KEYS[4]; ARGV[2], ARGV[3], then user id, why, by.
  */
 export const END_SESSION: StoreScript = {
   name: "end-session",
-  source: `
+  source: `${AUDIT}
 redis.call('ZREM', KEYS[2], ARGV[1])
-return redis.call('DEL', KEYS[1])
+local n = redis.call('DEL', KEYS[1])
+if n == 1 then audit(3, 2, {'type', 'session.ended', 'user', ARGV[4], 'sessions', ARGV[1], 'why', ARGV[5], 'by', ARGV[6]}) end
+return n
 `,
 };
 
@@ -83,11 +123,12 @@ return redis.call('DEL', KEYS[1])
  * checked in the same atomic step: a request authenticated by a session that has ended since (a
  * password change, a logout, an admin) must not go on to end the sessions created after it.
  * KEYS: user index. ARGV: session prefix, keep ('' = none).
+ * Audit (AUDIT): KEYS[2], KEYS[3]; ARGV[3], ARGV[4], then user id, why, by.
  * Returns {1, ids that were live…}, or {0} when `keep` no longer exists (nothing ended).
  */
 export const END_USER_SESSIONS: StoreScript = {
   name: "end-user-sessions",
-  source: `
+  source: `${AUDIT}
 if ARGV[2] ~= '' and redis.call('EXISTS', ARGV[1] .. ARGV[2]) == 0 then return {0} end
 local ended = {1}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
@@ -97,6 +138,7 @@ for _, m in ipairs(members) do
     redis.call('ZREM', KEYS[1], m)
   end
 end
+if #ended > 1 then audit(2, 3, {'type', 'session.ended', 'user', ARGV[5], 'sessions', ids(ended, 2), 'why', ARGV[6], 'by', ARGV[7]}) end
 return ended
 `,
 };
@@ -104,11 +146,13 @@ return ended
 /**
  * Lists a user's live sessions, pruning dead index entries on the way.
  * KEYS: user index. ARGV: session prefix. Returns {id, record, id, record, …}.
+ * Audit (AUDIT) of the expired entries found: KEYS[2], KEYS[3]; ARGV[2], ARGV[3], then user id.
  */
 export const LIST_SESSIONS: StoreScript = {
   name: "list-sessions",
-  source: `
+  source: `${AUDIT}
 local out = {}
+local gone = {}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, m in ipairs(members) do
   local rec = redis.call('GET', ARGV[1] .. m)
@@ -117,18 +161,24 @@ for _, m in ipairs(members) do
     out[#out + 1] = rec
   else
     redis.call('ZREM', KEYS[1], m)
+    gone[#gone + 1] = m
   end
 end
+if #gone > 0 then audit(2, 2, {'type', 'session.ended', 'user', ARGV[4], 'sessions', ids(gone, 1), 'why', 'expiry', 'by', 'store'}) end
 return out
 `,
 };
 
-/** Accounts: see auth/accounts.ts for the hash layout. */
+/**
+ * Accounts: see auth/accounts.ts for the hash layout.
+ * Audit (AUDIT): KEYS[3], KEYS[4]; ARGV[6], ARGV[7] (the event names the user id, not the email).
+ */
 export const REGISTER: StoreScript = {
   name: "register-account",
-  source: `
+  source: `${AUDIT}
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('HSET', KEYS[2], 'email', ARGV[2], 'hash', ARGV[3], 'roles', ARGV[4], 'disabled', '0', 'ver', '1', 'created', ARGV[5])
+audit(3, 6, {'type', 'account.created', 'user', ARGV[1], 'roles', ARGV[4]})
 return 1
 `,
 };
@@ -142,11 +192,13 @@ return {id, redis.call('HGETALL', ARGV[1] .. id)}
 `,
 };
 
+/** Audit (AUDIT): KEYS[2], KEYS[3]; ARGV[2], ARGV[3], then user id, by. */
 export const SET_DISABLED: StoreScript = {
   name: "set-disabled",
-  source: `
+  source: `${AUDIT}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
+audit(2, 2, {'type', ARGV[1] == '1' and 'account.disabled' or 'account.enabled', 'user', ARGV[4], 'by', ARGV[5]})
 return 1
 `,
 };
@@ -159,11 +211,12 @@ return 1
  * both succeed (the second one's session was ended by the first), so an enabled admin remains.
  * KEYS: account key, user index, acting session key ('' = no actor check).
  * ARGV: session prefix.
+ * Audit (AUDIT): KEYS[4], KEYS[5]; ARGV[2], ARGV[3], then user id, by.
  * Returns {1, ended ids…}, {0, 'not_found'} or {0, 'revoked'}.
  */
 export const DISABLE_ACCOUNT: StoreScript = {
   name: "disable-account",
-  source: `
+  source: `${AUDIT}
 if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return {0, 'revoked'} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 'not_found'} end
 redis.call('HSET', KEYS[1], 'disabled', '1')
@@ -173,6 +226,8 @@ for _, m in ipairs(members) do
   if redis.call('DEL', ARGV[1] .. m) == 1 then ended[#ended + 1] = m end
 end
 redis.call('DEL', KEYS[2])
+audit(4, 2, {'type', 'account.disabled', 'user', ARGV[4], 'by', ARGV[5]})
+if #ended > 1 then audit(4, 2, {'type', 'session.ended', 'user', ARGV[4], 'sessions', ids(ended, 2), 'why', 'disable', 'by', ARGV[5]}) end
 return ended
 `,
 };

@@ -17,6 +17,7 @@ import { createUpstashStore } from "../store/redis.js";
 import { SocketRegistry } from "../realtime/relay-registry.js";
 import { cookieSource } from "../credentials/cookie-source.js";
 import { bearerSource } from "../credentials/sources.js";
+import { MetricsRollup, type AnalyticsDataset } from "../metrics/rollup.js";
 
 /** The worker's dependencies, or the answer every request gets when the configuration is bad. */
 export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };
@@ -26,6 +27,8 @@ export interface BuildOverrides {
   now?: () => number;
   /** The real-time layer's namespaces; build() takes them from `env` (ROOMS, USER_SOCKETS). @default null */
   realtime?: RealtimeBindings | null;
+  /** A Workers Analytics Engine dataset for the metrics; loadDeps() takes `env.METRICS`. @default null */
+  dataset?: AnalyticsDataset | null;
 }
 
 export async function buildDeps(config: Config, overrides: BuildOverrides = {}): Promise<Deps> {
@@ -41,6 +44,16 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     ticketTtlMs: config.ws.ticketTtlMs,
     maxTicketsPerUser: config.ws.maxTicketsPerUser,
     now: overrides.now,
+    auditRetentionMs: config.ops.auditRetentionMs,
+  });
+  const rollup = new MetricsRollup({
+    store,
+    keys: core.opsKeys,
+    intervalMs: config.ops.rollupIntervalMs,
+    dataset: overrides.dataset ?? null,
+    primaryKid: core.keyRing.signerKid,
+    auditRetentionMs: config.ops.auditRetentionMs,
+    now: core.now,
   });
   // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
   const sockets = new SocketRegistry();
@@ -53,7 +66,8 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   return {
     ...core,
     config,
-    accounts: new AccountStore(store, core.keys, core.now),
+    accounts: new AccountStore(store, core.keys, core.now, core.audit),
+    rollup,
     passwords: await createPasswordHasher(config.pepper),
     rateLimits: createRateLimits({
       store,
@@ -75,8 +89,9 @@ export async function loadDeps(env: WorkerEnv, overrides: BuildOverrides = {}): 
     console.error(JSON.stringify({ level: "error", msg: "config", problems: loaded.problems }));
     return { ok: false, response: () => Response.json({ error: "misconfigured", message }, { status: 500 }) };
   }
-  for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
+  // Once per isolate, at its start: a configuration warning is one JSON line an operator can alert on.
+  for (const warning of loaded.warnings) console.warn(JSON.stringify({ level: "warn", msg: "config", warning }));
   const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
-  const deps = await buildDeps(loaded.config, { realtime, ...overrides });
+  const deps = await buildDeps(loaded.config, { realtime, dataset: env.METRICS ?? null, ...overrides });
   return { ok: true, deps };
 }

@@ -9,8 +9,9 @@ import { MAX_TICKET_TTL_MS } from "../session/tickets.js";
 import { DEFAULTS, defaultTouchInterval } from "../defaults.js";
 import type { SessionPolicy } from "../session/manager.js";
 import type { SameSite } from "../cookie/session-cookie.js";
+import { loadOpsConfig, type OpsConfig, type OpsEnv } from "./ops-config.js";
 
-export interface Env {
+export interface Env extends OpsEnv {
   ENVIRONMENT?: string;
   SESSION_KEYS?: string;
   PASSWORD_PEPPER?: string;
@@ -104,6 +105,8 @@ export interface Config {
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
   serverTiming: boolean;
+  /** Audit retention and metrics rollup (ops-config.ts). */
+  ops: OpsConfig;
 }
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
@@ -261,6 +264,7 @@ export function loadConfig(env: Env): ConfigResult {
     gateway,
     requestLog: env.REQUEST_LOG !== "off",
     serverTiming: env.SERVER_TIMING ? env.SERVER_TIMING === "on" : environment !== "production",
+    ops: loadOpsConfig(env, problems),
   };
   return problems.length ? { ok: false, problems } : { ok: true, config, warnings };
 }

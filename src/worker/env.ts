@@ -13,6 +13,8 @@ export interface WorkerEnv extends Env {
   ROOMS?: DurableObjectNamespace<RealtimeRoom>;
   /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */
   USER_SOCKETS?: DurableObjectNamespace<UserSockets>;
+  /** A Workers Analytics Engine dataset for the metrics (docs/OPERATIONS.md); optional. */
+  METRICS?: AnalyticsEngineDataset;
 }
 
 

@@ -12,7 +12,9 @@
  * frame "ping" is answered "pong" by the runtime (the object is not woken).
  */
 import { DurableObject } from "cloudflare:workers";
-import { requireDeps } from "./deps-for.js";
+import { readyDepsFor, requireDeps } from "./deps-for.js";
+import { metrics } from "../metrics/registry.js";
+import { wsClosedName } from "../metrics/names.js";
 import type { WorkerEnv as Env } from "./env.js";
 import { refusalResponse } from "../http/responses.js";
 import { acceptVerified, alarmNoLaterThan, closeSessions, identityOf, liveSocketIds, recheckSockets, RecentlyEnded, type VerifiedAttachment } from "../realtime/host.js";
@@ -82,6 +84,7 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.closed(code);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -91,6 +94,7 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    this.closed(1006);
     await this.left(ws);
   }
 
@@ -132,6 +136,13 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
         // Closing: its own close event follows.
       }
     }
+  }
+
+  /** Counts a close by its code; this object's isolate rolls its metrics up like the worker's. */
+  private closed(code: number): void {
+    metrics.count(wsClosedName(code));
+    const ready = readyDepsFor(this.env);
+    if (ready?.ok && ready.deps.rollup.due()) this.ctx.waitUntil(ready.deps.rollup.flush());
   }
 
   private async left(ws: WebSocket): Promise<void> {
