@@ -28,11 +28,23 @@ end
  * account appends its event here, in the same atomic step, so there is no event without its
  * change and no change without its event, at no extra store command. Two streams: every event,
  * and the user's own (for "what happened to this user"), both trimmed by time (MINID); the
- * user's stream also expires with its last event. Callers pass, after the script's own:
+ * user's stream also expires with its last event. Each script checks the streams first
+ * (audit_check), before any write: Lua does not roll back, so a stream that cannot take the event
+ * must stop the change itself. Callers pass, after the script's own:
  * KEYS[k] = all events, KEYS[k + 1] = the user's ('' = none); ARGV[a] = MINID in ms ('' or absent:
  * audit off), ARGV[a + 1] = the user stream's time to live in ms.
  */
 const AUDIT = `
+local function audit_check(k, a)
+  if ARGV[a] == nil or ARGV[a] == '' then return end
+  for i = k, k + 1 do
+    local key = KEYS[i]
+    if key ~= nil and key ~= '' then
+      local t = redis.call('TYPE', key)['ok']
+      if t ~= 'stream' and t ~= 'none' then return redis.error_reply('WRONGTYPE audit key ' .. key .. ' is not a stream') end
+    end
+  end
+end
 local function audit(k, a, fields)
   if ARGV[a] == nil or ARGV[a] == '' then return end
   redis.call('XADD', KEYS[k], 'MINID', '~', ARGV[a], '*', unpack(fields))
@@ -64,6 +76,7 @@ end
 export const CREATE_SESSION: StoreScript = {
   name: "create-session",
   source: `${PRUNE}${AUDIT}
+local bad = audit_check(4, 12) if bad then return bad end
 local acct = redis.call('HMGET', KEYS[3], 'ver', 'disabled')
 if acct[2] == '1' then return {0, 'disabled'} end
 if ARGV[8] ~= '' and acct[1] ~= ARGV[8] then return {0, 'stale'} end
@@ -111,6 +124,7 @@ return ended
 export const END_SESSION: StoreScript = {
   name: "end-session",
   source: `${AUDIT}
+local bad = audit_check(3, 2) if bad then return bad end
 redis.call('ZREM', KEYS[2], ARGV[1])
 local n = redis.call('DEL', KEYS[1])
 if n == 1 then audit(3, 2, {'type', 'session.ended', 'user', ARGV[4], 'sessions', ARGV[1], 'why', ARGV[5], 'by', ARGV[6]}) end
@@ -129,6 +143,7 @@ return n
 export const END_USER_SESSIONS: StoreScript = {
   name: "end-user-sessions",
   source: `${AUDIT}
+local bad = audit_check(2, 3) if bad then return bad end
 if ARGV[2] ~= '' and redis.call('EXISTS', ARGV[1] .. ARGV[2]) == 0 then return {0} end
 local ended = {1}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
@@ -151,6 +166,7 @@ return ended
 export const LIST_SESSIONS: StoreScript = {
   name: "list-sessions",
   source: `${AUDIT}
+local bad = audit_check(2, 2) if bad then return bad end
 local out = {}
 local gone = {}
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
@@ -176,6 +192,7 @@ return out
 export const REGISTER: StoreScript = {
   name: "register-account",
   source: `${AUDIT}
+local bad = audit_check(3, 6) if bad then return bad end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('HSET', KEYS[2], 'email', ARGV[2], 'hash', ARGV[3], 'roles', ARGV[4], 'disabled', '0', 'ver', '1', 'created', ARGV[5])
 audit(3, 6, {'type', 'account.created', 'user', ARGV[1], 'roles', ARGV[4]})
@@ -196,6 +213,7 @@ return {id, redis.call('HGETALL', ARGV[1] .. id)}
 export const SET_DISABLED: StoreScript = {
   name: "set-disabled",
   source: `${AUDIT}
+local bad = audit_check(2, 2) if bad then return bad end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'disabled', ARGV[1])
 audit(2, 2, {'type', ARGV[1] == '1' and 'account.disabled' or 'account.enabled', 'user', ARGV[4], 'by', ARGV[5]})
@@ -217,6 +235,7 @@ return 1
 export const DISABLE_ACCOUNT: StoreScript = {
   name: "disable-account",
   source: `${AUDIT}
+local bad = audit_check(4, 2) if bad then return bad end
 if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return {0, 'revoked'} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 'not_found'} end
 redis.call('HSET', KEYS[1], 'disabled', '1')
