@@ -314,7 +314,8 @@ function draw(spec) {
       width,
       height: 180,
       scales: { x: { time: true }, y: spec.yRange ? { range: spec.yRange } : {} },
-      series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: false } }))],
+      // Points shown: a period with one busy minute is one point, which a line alone would not draw.
+      series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: true, size: 5, fill: s.color } }))],
       axes: [{}, { size: 50 }],
       legend: { live: false },
     },
@@ -322,6 +323,8 @@ function draw(spec) {
     host,
   );
   charts.set(spec.id, chart);
+  const empty = spec.series.every((s) => s.values.every((v) => v === null || v === 0));
+  host.parentElement.dataset.empty = String(empty);
 }
 
 for (const input of document.querySelectorAll('input[name="range"]')) input.addEventListener("change", () => void loadMetrics());
