@@ -43,6 +43,8 @@ export class MetricsRegistry {
   private counters = new Map<string, number>();
   private latencies = new Map<string, Histogram>();
   private since: number;
+  /** Off: nothing is recorded (the benchmark's baseline, METRICS=off). */
+  enabled = true;
 
   constructor(private readonly now: () => number = Date.now) {
     this.since = now();
@@ -50,6 +52,7 @@ export class MetricsRegistry {
 
   /** Adds `n` to the counter `name`. */
   count(name: string, n = 1): void {
+    if (!this.enabled) return;
     const v = this.counters.get(name);
     if (v !== undefined) this.counters.set(name, v + n);
     else if (this.counters.size < MAX_NAMES) this.counters.set(name, n);
@@ -57,6 +60,7 @@ export class MetricsRegistry {
 
   /** Records one latency sample (ms) under `name`; its count doubles as the number of events. */
   observe(name: string, ms: number): void {
+    if (!this.enabled) return;
     let h = this.latencies.get(name);
     if (!h) {
       if (this.latencies.size >= MAX_NAMES) return;

@@ -36,6 +36,8 @@ export interface RollupOptions {
   auditRetentionMs?: number | null;
   /** @default Date.now */
   now?: () => number;
+  /** Off: never due, never sends (METRICS=off). @default true */
+  enabled?: boolean;
 }
 
 /** The hash fields of a snapshot: `c|name` counts; `n|`, `s|` (ms) and `h|name|bucket` for latencies. */
@@ -70,7 +72,7 @@ export class MetricsRollup {
     this.now = o.now ?? Date.now;
     this.intervalMs = o.intervalMs ?? MINUTE_MS;
     this.registry = o.registry ?? isolateMetrics;
-    this.nextAt = this.now() + this.intervalMs;
+    this.nextAt = o.enabled === false ? Infinity : this.now() + this.intervalMs;
   }
 
   /** Whether a rollup is due (cheap: call it on every request). */
@@ -83,6 +85,7 @@ export class MetricsRollup {
    * its counts are lost (metrics must never fail a request).
    */
   async flush(): Promise<void> {
+    if (this.nextAt === Infinity) return;
     const now = this.now();
     this.nextAt = now + this.intervalMs;
     if (this.registry.empty && this.kidNoted) return;

@@ -18,6 +18,7 @@ import { SocketRegistry } from "../realtime/relay-registry.js";
 import { cookieSource } from "../credentials/cookie-source.js";
 import { bearerSource } from "../credentials/sources.js";
 import { MetricsRollup, type AnalyticsDataset } from "../metrics/rollup.js";
+import { metrics } from "../metrics/registry.js";
 
 /** The worker's dependencies, or the answer every request gets when the configuration is bad. */
 export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };
@@ -27,7 +28,7 @@ export interface BuildOverrides {
   now?: () => number;
   /** The real-time layer's namespaces; build() takes them from `env` (ROOMS, USER_SOCKETS). @default null */
   realtime?: RealtimeBindings | null;
-  /** A Workers Analytics Engine dataset for the metrics; loadDeps() takes `env.METRICS`. @default null */
+  /** A Workers Analytics Engine dataset for the metrics; loadDeps() takes `env.ANALYTICS`. @default null */
   dataset?: AnalyticsDataset | null;
 }
 
@@ -54,7 +55,10 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     primaryKid: core.keyRing.signerKid,
     auditRetentionMs: config.ops.auditRetentionMs,
     now: core.now,
+    enabled: config.ops.metrics,
   });
+  // The registry is the isolate's: a worker configured without metrics records nothing at all.
+  if (!config.ops.metrics) metrics.enabled = false;
   // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
   const sockets = new SocketRegistry();
   core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
@@ -92,6 +96,6 @@ export async function loadDeps(env: WorkerEnv, overrides: BuildOverrides = {}): 
   // Once per isolate, at its start: a configuration warning is one JSON line an operator can alert on.
   for (const warning of loaded.warnings) console.warn(JSON.stringify({ level: "warn", msg: "config", warning }));
   const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
-  const deps = await buildDeps(loaded.config, { realtime, dataset: env.METRICS ?? null, ...overrides });
+  const deps = await buildDeps(loaded.config, { realtime, dataset: env.ANALYTICS ?? null, ...overrides });
   return { ok: true, deps };
 }

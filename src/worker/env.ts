@@ -14,7 +14,7 @@ export interface WorkerEnv extends Env {
   /** One object per user: where that user's sockets are (src/realtime/user-sockets.ts). */
   USER_SOCKETS?: DurableObjectNamespace<UserSockets>;
   /** A Workers Analytics Engine dataset for the metrics (docs/OPERATIONS.md); optional. */
-  METRICS?: AnalyticsEngineDataset;
+  ANALYTICS?: AnalyticsEngineDataset;
 }
 
 

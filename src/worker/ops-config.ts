@@ -9,12 +9,15 @@ export interface OpsConfig {
   auditRetentionMs: number | null;
   /** METRICS_ROLLUP_INTERVAL: least time between two rollups of one isolate, ms. @default 60000 */
   rollupIntervalMs: number;
+  /** METRICS: `off` records nothing and rolls nothing up (a baseline for the benchmark). @default true */
+  metrics: boolean;
 }
 
 export const OPS_DEFAULTS = { auditRetention: "90 d", rollupInterval: "1 m" } as const;
 
 export interface OpsEnv {
   AUDIT_RETENTION?: string;
+  METRICS?: string;
   METRICS_ROLLUP_INTERVAL?: string;
 }
 
@@ -34,5 +37,7 @@ export function loadOpsConfig(env: OpsEnv, problems: string[]): OpsConfig {
     problems.push(`METRICS_ROLLUP_INTERVAL must be a duration from 1 s to 1 h (got "${rawInterval}")`);
     rollupIntervalMs = parseDuration(OPS_DEFAULTS.rollupInterval)!;
   }
-  return { auditRetentionMs, rollupIntervalMs };
+  const metricsSwitch = env.METRICS ?? "on";
+  if (metricsSwitch !== "on" && metricsSwitch !== "off") problems.push(`METRICS must be on or off (got "${metricsSwitch}")`);
+  return { auditRetentionMs, rollupIntervalMs, metrics: metricsSwitch !== "off" };
 }
