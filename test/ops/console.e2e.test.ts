@@ -182,7 +182,8 @@ describe.skipIf(chromiumMissing)("admin console in Chromium", () => {
         return d.documentElement.scrollWidth - d.documentElement.clientWidth;
       });
       expect(overflow).toBeLessThanOrEqual(0);
-      const label = await page.locator("#sessions tbody td").first().evaluate((td) => getComputedStyle(td, "::before").content);
+      // Runs in the page (this file is type-checked without the DOM library).
+      const label = await page.locator("#sessions tbody td").first().evaluate((td) => (globalThis as unknown as { getComputedStyle(e: unknown, p: string): { content: string } }).getComputedStyle(td, "::before").content);
       expect(label).toBe('"Device"');
       await page.screenshot({ path: shot("console-390.png"), fullPage: true });
       expect(errors).toEqual([]);
