@@ -15,6 +15,7 @@ export type { SessionApi, NewSessionUser, NewSessionMeta, CreateSessionResult, V
 export type { SessionPolicy, EndedEvent, EndedListener } from "./session/manager.js";
 export type { Session } from "./session/record.js";
 export { StoreError, type RedisStore } from "./store/redis.js";
+export type { StoreFailureKind } from "./store/failure.js";
 export { generateKeyEntry } from "./token/key-ring.js";
 /** The wire vocabulary shared with the browser client: reasons, error codes, close codes, the user shape. */
 export * from "./protocol.js";
