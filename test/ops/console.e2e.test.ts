@@ -9,6 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import WebSocket from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, bounded, CHROMIUM, chromiumMissing, DEMO, INSTALL, launchChromium, ROOT, startStack, type Stack } from "../helpers/node/browser.ts";
 
@@ -67,6 +68,20 @@ describe.skipIf(chromiumMissing)("admin console in Chromium", () => {
     expect(res.status).toBe(200);
     return ((await res.json()) as { token: string }).token;
   }
+  /** A room socket of that session (ticket in the subprotocol, this origin), open and past its first frame. */
+  async function openSocket(token: string): Promise<{ ws: WebSocket; closed: Promise<number> }> {
+    const t = await fetch(`${direct}/auth/ws-ticket`, { method: "POST", headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+    expect(t.status).toBe(200);
+    const { ticket } = (await t.json()) as { ticket: string };
+    const ws = new WebSocket(`ws://127.0.0.1:${stack!.port}/ws?room=ops`, ["session", ticket], { origin: direct });
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      ws.once("message", () => resolve());
+      ws.once("error", reject);
+    });
+    ws.send("ping");
+    return { ws, closed };
+  }
   const me = async (token: string) => (await fetch(`${direct}/api/me`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) })).status;
 
   async function signInAsAdmin(page: Page) {
@@ -96,6 +111,11 @@ describe.skipIf(chromiumMissing)("admin console in Chromium", () => {
       await findDemoUser(page);
       const rows = page.locator("#sessions tbody tr");
       await expect.poll(() => rows.count()).toBe(2);
+      // A live socket of the first session, seen by the console after a refresh.
+      const socket = await openSocket(first);
+      await page.getByRole("button", { name: "Refresh", exact: true }).first().click();
+      await expect.poll(() => page.locator("#sockets tbody tr").count()).toBe(1);
+      await expect(page.locator("#sockets tbody td[data-label=Room]").textContent()).resolves.toBe("ops");
       await expect(page.locator("#sessions tbody").textContent()).resolves.toContain("Firefox");
 
       // Revoke: the dialog asks first; Escape (Cancel) changes nothing.
@@ -105,10 +125,13 @@ describe.skipIf(chromiumMissing)("admin console in Chromium", () => {
       await page.locator("#confirm").waitFor({ state: "hidden" });
       expect(await rows.count()).toBe(2);
       expect([await me(first), await me(second)]).toEqual([200, 200]);
-      await rows.first().getByRole("button", { name: /^Revoke the session/ }).click();
+      await page.locator("#sessions tbody tr", { hasText: "Firefox" }).getByRole("button", { name: /^Revoke the session/ }).click();
       await page.getByRole("button", { name: "Revoke session" }).click();
       await expect.poll(() => rows.count()).toBe(1);
-      expect((await me(first)) + (await me(second))).toBe(200 + 401);
+      expect([await me(first), await me(second)]).toEqual([401, 200]);
+      // The revocation closed the socket (4401) and the console's table follows.
+      expect(await Promise.race([socket.closed, new Promise((r) => setTimeout(() => r("still open"), 5_000))])).toBe(4401);
+      await expect.poll(() => page.locator("#sockets tbody tr").count()).toBe(0);
 
       // The kill switch by keyboard: Enter opens the dialog (Cancel focused), Tab, Enter confirms.
       await page.getByRole("button", { name: "Kill switch: end all sessions" }).focus();
@@ -152,6 +175,8 @@ describe.skipIf(chromiumMissing)("admin console in Chromium", () => {
       await signInAsAdmin(page);
       await findDemoUser(page);
       await page.locator("#chart-lags .uplot canvas").waitFor();
+      // The first test's revocation closed a socket: its revocation-to-close lag is charted.
+      await expect.poll(() => page.locator("#chart-lags").evaluate((el) => (el as unknown as { parentElement: { dataset: { empty?: string } } }).parentElement.dataset.empty)).toBe("false");
       expect(await page.locator(".charts .uplot canvas").count()).toBe(5);
       await expect.poll(() => page.locator("#metrics-summary").textContent()).toMatch(/^[1-9][\d,]* store commands in the last hour: about \$/);
       const legend = (await page.locator("#chart-refusals .u-legend").textContent()) ?? "";
