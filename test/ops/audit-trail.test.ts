@@ -9,6 +9,7 @@ import { call, login, PASSWORD, register, uniqueEmail, type Fetch, type LoggedIn
 import { privateStore, resetStats, totalCommands } from "../helpers/store.js";
 import { readAudit, type AuditEvent } from "../../src/session/audit-read.js";
 import type { Deps } from "../../src/worker/deps.js";
+import { networkOf } from "../../src/session/audit.js";
 
 let app: Fetch;
 let deps: Deps;
@@ -163,5 +164,15 @@ describe("attack: a change without its event (the audit stream cannot take it)",
     const before = (await trail(u.user.id)).length;
     expect((await call("/api/me", { token: other.token }, app)).status).toBe(200);
     expect(before).toBe(4); // account.created, 2 × session.created, ended:logout
+  });
+});
+
+describe("audit fields", () => {
+  it("a network prefix, never the address", () => {
+    expect(networkOf("203.0.113.77")).toBe("203.0.113.0/24");
+    expect(networkOf("2001:db8:85a3:8d3:1319:8a2e:370:7348")).toBe("2001:db8:85a3::/48");
+    expect(networkOf("2001:db8::1")).toBe("2001:db8:0::/48");
+    expect(networkOf("")).toBe("");
+    expect(networkOf("not an address")).toBe("");
   });
 });

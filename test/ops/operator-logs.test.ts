@@ -9,6 +9,7 @@ import { createApp } from "../../src/worker/app.js";
 import { testApp } from "../helpers/app.js";
 import { call, login, PASSWORD, register, type Fetch, type LoggedIn } from "../helpers/http.js";
 import { privateStore, setControl, type StoreInstance } from "../helpers/store.js";
+import { failureKind } from "../../src/store/failure.js";
 
 let store: StoreInstance & { close(): Promise<void> };
 let app: Fetch;
@@ -105,5 +106,17 @@ describe("attack: credentials and personal data aimed at the log", () => {
     for (const secret of [v.token, ...v.token.split(".").filter((p) => p.length >= 20), email, encodeURIComponent(email), PASSWORD, "not the password at all"]) {
       expect(all.includes(secret), `${secret.slice(0, 6)}… reached the log`).toBe(false);
     }
+  });
+});
+
+describe("failure kinds", () => {
+  it("classifies the client's errors without keeping their text", () => {
+    const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+    expect(failureKind(named("TimeoutError", "The operation was aborted due to timeout"))).toBe("timeout");
+    expect(failureKind(new TypeError("fetch failed"))).toBe("refused");
+    expect(failureKind(named("UpstashJSONParseError", "<html>502</html>"))).toBe("bad_reply");
+    expect(failureKind(named("UpstashError", "Unauthorized"))).toBe("unauthorized");
+    expect(failureKind(named("UpstashError", "ERR max requests limit exceeded"))).toBe("error_reply");
+    expect(failureKind("a string")).toBe("unknown");
   });
 });
