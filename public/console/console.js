@@ -2,7 +2,7 @@
 // (cookie mode: no script here sees the token; the client adds the CSRF header to every unsafe
 // request). Everything it shows comes from /admin/* (role admin); charts are drawn by uPlot.
 import { createSessionClient, StoreUnavailableError, SessionClientError } from "/vendor/session-client.js";
-import { chartSpecs, commandsCost } from "./charts.js";
+import { metricsView } from "./metrics-view.js";
 
 const session = createSessionClient({ baseUrl: location.origin, transport: "cookie" });
 const $ = (id) => {
@@ -38,8 +38,6 @@ const ui = {
   auditTo: $("audit-to"),
   audit: $("audit").tBodies[0],
   auditEmpty: $("audit-empty"),
-  metricsSummary: $("metrics-summary"),
-  metricsRefresh: $("metrics-refresh"),
   dialog: /** @type {HTMLDialogElement} */ ($("confirm")),
   dialogText: $("confirm-text"),
   dialogOk: $("confirm-ok"),
@@ -288,54 +286,9 @@ ui.auditForm.addEventListener("submit", (e) => {
   void loadAudit();
 });
 
-// ----- Metrics
+// ----- Metrics (metrics-view.js)
 
-/** @type {Map<string, any>} */
-const charts = new Map();
-
-function rangeValue() {
-  return document.querySelector('input[name="range"]:checked')?.value ?? "hour";
-}
-
-async function loadMetrics() {
-  const m = await api(`/admin/metrics?range=${rangeValue()}`);
-  if (!m || m.notFound || typeof uPlot === "undefined") return;
-  const cost = commandsCost(m);
-  ui.metricsSummary.textContent = `${cost.commands.toLocaleString()} store commands in the ${m.range === "hour" ? "last hour" : "last day"}: about $${cost.dollars.toFixed(4)} at Upstash pay-as-you-go ($0.20 per 100,000), $${cost.monthly.toFixed(2)} a month at this rate.`;
-  for (const spec of chartSpecs(m)) draw(spec);
-}
-
-function draw(spec) {
-  const host = $(spec.id);
-  const width = Math.max(260, host.clientWidth || 300);
-  charts.get(spec.id)?.destroy();
-  const chart = new uPlot(
-    {
-      width,
-      height: 180,
-      scales: { x: { time: true }, y: spec.yRange ? { range: spec.yRange } : {} },
-      // Points shown: a period with one busy minute is one point, which a line alone would not draw.
-      series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: true, size: 5, fill: s.color } }))],
-      axes: [{}, { size: 50 }],
-      legend: { live: false },
-    },
-    [spec.x, ...spec.series.map((s) => s.values)],
-    host,
-  );
-  charts.set(spec.id, chart);
-  const empty = spec.series.every((s) => s.values.every((v) => v === null || v === 0));
-  host.parentElement.dataset.empty = String(empty);
-}
-
-for (const input of document.querySelectorAll('input[name="range"]')) input.addEventListener("change", () => void loadMetrics());
-ui.metricsRefresh.addEventListener("click", () => void loadMetrics());
-let resizing = 0;
-window.addEventListener("resize", () => {
-  clearTimeout(resizing);
-  resizing = setTimeout(() => {
-    for (const [id, chart] of charts) chart.setSize({ width: Math.max(260, $(id).clientWidth || 300), height: 180 });
-  }, 150);
-});
+const loadMetrics = metricsView(api, $);
 
 // ----- Start: a reload stays signed in (the cookie).
 
