@@ -22,7 +22,7 @@ import { sessionApi } from "../src/session/api.js";
 import worker from "../src/worker/index.js";
 
 // Every class wrangler.toml binds must be exported by the entry wrangler runs.
-export { RealtimeRoom, SessionVerifier, UserSockets } from "../src/worker/index.js";
+export { RealtimeRoom, SessionVerifier, StoreClock, UserSockets } from "../src/worker/index.js";
 
 interface DevEnv extends WorkerEnv {
   OIDC_ISSUER?: string;
