@@ -438,12 +438,14 @@ async function main() {
     startWorkers([
       { name: "session", scriptPath: bundle.scriptPath, bindings: { ...base, SESSION_CACHE_TTL: "1 s" }, durableObjects: SESSION_OBJECTS },
       { name: "uncached", scriptPath: bundle.scriptPath, bindings: { ...base, SESSION_CACHE_TTL: "0" }, durableObjects: SESSION_OBJECTS },
+      // The same worker with metrics and the audit trail off: the baseline of their cost on a hit.
+      { name: "ops-off", scriptPath: bundle.scriptPath, bindings: { ...base, SESSION_CACHE_TTL: "1 s", METRICS: "off", AUDIT_RETENTION: "off" }, durableObjects: SESSION_OBJECTS },
       { name: "hono-jwt", scriptPath: jwtScript, bindings: { JWT_SECRET: jwtSecret } },
       { name: "bearer-auth", scriptPath: bearerScript, bindings: { BEARER_TOKEN: bearerSecret } },
     ]),
     expressPeer ? expressPeer.ready : Promise.resolve(null),
   ]);
-  const [main, uncached, jwtPeer, bearerPeer] = workers as [Endpoint, Endpoint, Endpoint, Endpoint];
+  const [main, uncached, opsOff, jwtPeer, bearerPeer] = workers as [Endpoint, Endpoint, Endpoint, Endpoint, Endpoint];
   log(`workers (one workerd at ${main.url}): session, uncached (Host ${uncached.headers.Host}), hono/jwt (${jwtPeer.headers.Host}), hono/bearer-auth (${bearerPeer.headers.Host})${expressInfo ? `, express ${expressInfo.url}` : ""}`);
 
   // One registered user through the worker itself (PBKDF2 and all).
@@ -469,7 +471,7 @@ async function main() {
   if (cookieReg.status !== 201 || !sessionCookie) await fail(`cookie register answered ${cookieReg.status} without a session cookie: ${cookieReg.body.slice(0, 300)}`);
   const cookieCheck = await request(agent, `${main.url}/api/me`, { headers: { Cookie: sessionCookie! } });
   if (cookieCheck.status !== 200) await fail(`GET /api/me with the session cookie answered ${cookieCheck.status}: ${cookieCheck.body.slice(0, 300)}`);
-  for (const [name, w] of [["cached", main], ["uncached", uncached]] as const) {
+  for (const [name, w] of [["cached", main], ["uncached", uncached], ["ops-off", opsOff]] as const) {
     const me = await request(agent, `${w.url}/api/me`, { headers: { ...w.headers, Authorization: `Bearer ${token}` } });
     if (me.status !== 200) await fail(`GET /api/me on the ${name} worker answered ${me.status}: ${me.body.slice(0, 300)}`);
   }
@@ -537,6 +539,8 @@ async function main() {
     // The peers' ceiling: a bare Hono app (no cors, no logging, no deps) answering hello.
     { name: "hono-hello", counted: false, steady: true, run: steady(`${jwtPeer.url}/api/hello`, jwtPeer.headers, 200) },
     { name: "verify-cached", counted: true, steady: true, run: steady(`${main.url}/api/me`, bearer(token), 200) },
+    // The same hit on a worker with metrics and audit off (same store, same token), measured next to it.
+    { name: "verify-cached-ops-off", counted: true, steady: true, run: steady(`${opsOff.url}/api/me`, { ...opsOff.headers, ...bearer(token) }, 200) },
     // The same cache hit with the token in the session cookie, measured next to the Bearer hit.
     { name: "verify-cached-cookie", counted: true, steady: true, run: steady(`${main.url}/api/me`, { Cookie: sessionCookie! }, 200) },
     // The DBSC-bound cookie hit next to the plain cookie hit, and the DPoP hit next to the Bearer hit.
@@ -603,7 +607,7 @@ async function main() {
   // after another, many times. A slow spell of this shared machine (one 3 s window of a round at
   // half speed is common) then falls on every side of a comparison alike, and the median over
   // cycles leaves it out; the rounds above stay the source of req/s, latencies and store counts.
-  const PAIRED = ["forged", "hello", "hono-hello", "verify-cached", "verify-cached-cookie", "verify-cached-dbsc", "verify-cached-dpop", "hono-jwt"];
+  const PAIRED = ["forged", "hello", "hono-hello", "verify-cached", "verify-cached-ops-off", "verify-cached-cookie", "verify-cached-dbsc", "verify-cached-dpop", "hono-jwt"];
   const pairedScenarios = PAIRED.map((n) => scenarios.find((s) => s.name === n)!).filter(Boolean);
   const paired = new Map<string, number[]>(pairedScenarios.map((s) => [s.name, []]));
   for (let k = 0; k < SETTINGS.pairedCycles; k++) {
@@ -721,6 +725,7 @@ async function main() {
       helloOverBareHono: ratioByName("hello", "hono-hello"),
       verifyCachedOverBareHono: ratioByName("verify-cached", "hono-hello"),
       cookieHitOverBearerHit: ratioByName("verify-cached-cookie", "verify-cached"),
+      metricsAuditOnOverOff: ratioByName("verify-cached", "verify-cached-ops-off"),
       honoJwtOverBareHonoHello: ratioByName("hono-jwt", "hono-hello"),
       verifyUncachedOverHello: ratioByName("verify-uncached", "hello"),
       forgedOverHello: ratioByName("forged", "hello"),
@@ -745,6 +750,7 @@ async function main() {
       hello: s.hello!.storeCommandsPerRequest,
       verifyCached: s["verify-cached"]!.storeCommandsPerRequest,
       verifyCachedCookie: s["verify-cached-cookie"]!.storeCommandsPerRequest,
+      verifyCachedOpsOff: s["verify-cached-ops-off"]!.storeCommandsPerRequest,
       verifyUncached: s["verify-uncached"]!.storeCommandsPerRequest,
       forged: s.forged!.storeCommandsPerRequest,
       forgedVaried: s["forged-varied"]!.storeCommandsPerRequest,
@@ -833,6 +839,7 @@ function checkTargets(r: Results): Target[] {
   atLeast("DBSC-bound cookie hit ≥ 0.97× cookie hit (req/s, same run)", r.deviceBound.dbscHitOverCookieHit ?? null, 0.97, "×");
   atMost("DBSC-bound cookie hit: 0 store commands", r.deviceBound.storeCommandsPerRequest.dbscHit ?? null, 0, "", 3);
   atMost("DPoP hit: 0 store commands", r.deviceBound.storeCommandsPerRequest.dpopHit ?? null, 0, "", 3);
+  atLeast("cache hit, metrics and audit on ≥ 0.97× off (req/s, same run)", r.ratios.metricsAuditOnOverOff ?? null, 0.97, "×");
   atMost("burst ≤ 0.1 store commands/request", r.storeCommandsPerRequest.burst ?? null, 0.1, "", 3);
   // Commands per request mean nothing if the requests failed: a burst passes only when every answer was 200.
   const burstErrors = r.scenarios.burst?.unexpected ?? 0;
@@ -865,11 +872,12 @@ function checkTargets(r: Results): Target[] {
   return out;
 }
 
-const ORDER = ["hello", "verify-cached", "verify-cached-cookie", "verify-uncached", "forged", "forged-varied", "burst", "login", "ws-upgrade", "hono-hello", "hono-jwt", "hono-bearer-auth", "express-session"];
+const ORDER = ["hello", "verify-cached", "verify-cached-ops-off", "verify-cached-cookie", "verify-uncached", "forged", "forged-varied", "burst", "login", "ws-upgrade", "hono-hello", "hono-jwt", "hono-bearer-auth", "express-session"];
 const LABEL: Record<string, string> = {
   hello: "hello (no auth, ceiling)",
   "verify-cached": "verify, cache hit",
   "verify-cached-cookie": "verify, cache hit, token in the session cookie",
+  "verify-cached-ops-off": "verify, cache hit, metrics and audit off",
   "verify-uncached": "verify, cache off (token per connection)",
   forged: "forged token (bad MAC), one string resent",
   "forged-varied": "forged token (bad MAC), new on every request",

@@ -15,10 +15,11 @@ export type { SessionApi, NewSessionUser, NewSessionMeta, CreateSessionResult, V
 export type { SessionPolicy, EndedEvent, EndedListener } from "./session/manager.js";
 export type { Session } from "./session/record.js";
 export { StoreError, type RedisStore } from "./store/redis.js";
+export type { StoreFailureKind } from "./store/failure.js";
 export { generateKeyEntry } from "./token/key-ring.js";
 /** Read replicas (Upstash Global): the store clock and what the verifier measured (docs/REALTIME.md "Read replicas"). */
 export { advanceStoreClock, runClockAlarm, ensureClockAlarm, CLOCK_PERIOD_MS, type AlarmStorage } from "./session/clock.js";
 export type { FreshnessOptions } from "./session/fresh-read.js";
-export { freshnessMetrics, FreshnessMetrics, type FreshnessSnapshot, type Observed } from "./session/freshness.js";
+export { freshnessMetrics, FreshnessMetrics, type FreshnessSink, type FreshnessSnapshot, type Observed } from "./session/freshness.js";
 /** The wire vocabulary shared with the browser client: reasons, error codes, close codes, the user shape. */
 export * from "./protocol.js";

@@ -7,6 +7,7 @@ import type { KeySpace } from "../store/keys.js";
 import type { RedisStore } from "../store/redis.js";
 import { FIND_BY_EMAIL, REGISTER, SET_DISABLED } from "../store/scripts.js";
 import { encodeBase64url, randomBytes } from "../util/base64url.js";
+import { auditArgs, auditKeys, type AuditSettings } from "../session/audit.js";
 
 export interface Account {
   id: string;
@@ -56,6 +57,8 @@ export class AccountStore {
     private readonly store: RedisStore,
     private readonly keys: KeySpace,
     private readonly now: () => number = Date.now,
+    /** The audit trail (account created, disabled, enabled). @default null (off) */
+    private readonly audit: AuditSettings | null = null,
   ) {}
 
   /** Creates an account; `null` when the email is taken. */
@@ -64,7 +67,11 @@ export class AccountStore {
     const id = newUserId();
     const roles = (input.roles ?? []).join(",");
     const createdAt = this.now();
-    const ok = await this.store.run<number>(REGISTER, [this.keys.email(email), this.keys.account(id)], [id, email, input.passwordHash, roles, createdAt]);
+    const ok = await this.store.run<number>(
+      REGISTER,
+      [this.keys.email(email), this.keys.account(id), ...auditKeys(this.audit, id)],
+      [id, email, input.passwordHash, roles, createdAt, ...auditArgs(this.audit, createdAt)],
+    );
     if (Number(ok) !== 1) return null;
     return { id, email, roles: input.roles ?? [], passwordHash: input.passwordHash, disabled: false, credentialVersion: "1", createdAt };
   }
@@ -80,8 +87,9 @@ export class AccountStore {
     return fields ? toAccount(id, fields) : null;
   }
 
-  /** Returns false when the account does not exist. */
-  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
-    return Number(await this.store.run<number>(SET_DISABLED, [this.keys.account(id)], [disabled ? "1" : "0"])) === 1;
+  /** Returns false when the account does not exist. `by`: the actor's user id, for the audit trail. */
+  async setDisabled(id: string, disabled: boolean, by = "system"): Promise<boolean> {
+    const audit = this.audit ? [...auditArgs(this.audit, this.now()), id, by] : [];
+    return Number(await this.store.run<number>(SET_DISABLED, [this.keys.account(id), ...auditKeys(this.audit, id)], [disabled ? "1" : "0", ...audit])) === 1;
   }
 }

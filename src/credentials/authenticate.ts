@@ -16,6 +16,8 @@ import type { TicketStore } from "../session/tickets.js";
 import type { DpopVerifier } from "../device/dpop.js";
 import { dpopRefusal } from "./dpop-source.js";
 import { isRefusal, type Refusal } from "./refusal.js";
+import { metrics } from "../metrics/registry.js";
+import { M, refusedName } from "../metrics/names.js";
 import type { Presented, TokenSource } from "./sources.js";
 
 /** What the credential path needs from the session layer. */
@@ -63,20 +65,21 @@ export async function authenticate(c: Context, deps: CredentialDeps, options: Au
     if (source.fallback && granted) continue;
     const presented = source.read(c);
     if (presented === null) continue;
-    if (isRefusal(presented)) return { ok: false, refusal: clearing(presented, source) };
+    if (isRefusal(presented)) return refused(c, clearing(presented, source), source);
     // A cache hit (the common case) is answered without a turn of the event loop.
     const resolved = (fresh ? undefined : cachedAnswer(presented, deps)) ?? (await resolve(presented, deps, fresh));
-    if (isRefusal(resolved)) return { ok: false, refusal: clearing(resolved, source) };
+    if (isRefusal(resolved)) return refused(c, clearing(resolved, source), source);
     // Only a DPoP-bound session pays for this (a signature verify, no store command).
     if (resolved.session.bound?.kind === "dpop") {
-      const refused = await dpopRefusal(c, presented, resolved.session, deps.dpop, (deps.now ?? Date.now)());
-      if (refused) return { ok: false, refusal: refused };
+      const proof = await dpopRefusal(c, presented, resolved.session, deps.dpop, (deps.now ?? Date.now)());
+      if (proof) return refused(c, proof, source);
     }
-    if (granted && granted.session.id !== resolved.session.id) return { ok: false, refusal: { status: 401, reason: "foreign_ticket" } };
+    if (granted && granted.session.id !== resolved.session.id) return refused(c, { status: 401, reason: "foreign_ticket" }, source);
     granted ??= { ok: true, session: resolved.session, user: toUser(resolved.session), source: resolved.source, via: source.name, protocol: null };
     if (presented.kind === "ticket") granted.protocol = presented.protocol;
   }
-  if (!granted) return { ok: false, refusal: { status: 401, reason: "missing" } };
+  if (!granted) return refused(c, { status: 401, reason: "missing" }, null);
+  metrics.count(VERIFIED[granted.source]);
   // Sliding idle expiry, off the response path where the platform allows it.
   const write = deps.sessions.touch(granted.session);
   if (write) waitUntilOf(c)?.(write);
@@ -107,6 +110,15 @@ function cachedAnswer(p: Presented, deps: CredentialDeps): { session: Session; s
   const result = deps.reader.cached(p.token);
   if (result === undefined) return undefined;
   return result.ok ? result : { status: 401, reason: result.reason };
+}
+
+const VERIFIED = { hit: M.verifyHit, miss: M.verifyMiss, fresh: M.verifyFresh } as const;
+
+/** Counts the refusal and names its transport for the request log. */
+function refused(c: Context, refusal: Refusal, source: TokenSource | null): Authentication {
+  metrics.count(refusedName(refusal.status === 401 ? refusal.reason : String(refusal.status)));
+  if (source) c.set("credential", source.name);
+  return { ok: false, refusal };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * One structured log line per request (ASVS 16.2.5): method, path, status, duration, and the
- * session lookup source (`c.var.sessionSource`, set by the credential path). The query string is masked key by key and headers are never logged,
+ * session lookup source (`c.var.sessionSource`, set by the credential path), the credential
+ * transport (`bearer`, `cookie`, `ticket`, refused ones too) and a 401's reason. The query string is masked key by key and headers are never logged,
  * so tokens, tickets and passwords cannot reach the log.
  */
 import type { MiddlewareHandler } from "hono";
@@ -28,6 +29,16 @@ export interface RequestLogLine {
   /** The token source: `bearer`, `cookie`, … */
   credential?: string;
   user?: string;
+  /** Why a 401 was answered (`revoked`, `expired`, `missing`, `bad_signature`, …): the `WWW-Authenticate` error description. */
+  reason?: string;
+}
+
+const REASON = /error_description="([a-z_]{1,40})"/;
+
+/** The refusal reason of a 401, from the challenge every 401 here carries (http/responses.ts). */
+export function refusalReason(res: Response): string | undefined {
+  if (res.status !== 401) return undefined;
+  return REASON.exec(res.headers.get("WWW-Authenticate") ?? "")?.[1];
 }
 
 export function requestLog(write: (line: string) => void = console.log): MiddlewareHandler<{ Variables: Partial<SessionVariables> }> {
@@ -44,6 +55,8 @@ export function requestLog(write: (line: string) => void = console.log): Middlew
     if (credential) line.credential = credential;
     const user = c.get("user");
     if (user) line.user = user.id;
+    const reason = refusalReason(c.res);
+    if (reason) line.reason = reason;
     const text = JSON.stringify(line);
     // After the response has gone out (a timer runs after the runtime wrote it, a microtask
     // would not): the first console.log of an isolate loads the runtime's formatting code, a

@@ -80,7 +80,8 @@ export function errorHandler(err: Error, c: { req: { url: string } }): Response 
   if (err instanceof HTTPException) return err.getResponse();
   const path = new URL(c.req.url).pathname;
   if (err instanceof StoreError) {
-    console.warn(JSON.stringify({ level: "warn", msg: "session store unavailable", path, cause: err.reason }));
+    // Which store, and what kind of failure (timeout, refused, error_reply, bad_reply, …): what an on-call engineer acts on.
+    console.warn(JSON.stringify({ level: "warn", msg: "session store unavailable", path, store: err.host, kind: err.kind, cause: err.reason }));
     return storeUnavailableResponse();
   }
   console.error(JSON.stringify({ level: "error", msg: "unhandled", path, error: err.name, detail: err.message }));

@@ -12,6 +12,8 @@ import type { Session } from "../session/record.js";
 import { encodeBase64url, randomBytes } from "../util/base64url.js";
 import { encodeIdentity, IDENTITY_HEADER, type AdmitRefusal, type SocketHostRef, type SocketIdentity, type SocketLimits } from "./identity.js";
 import type { EndedOutcome, UserSockets } from "./user-sockets.js";
+import { metrics } from "../metrics/registry.js";
+import { M } from "../metrics/names.js";
 
 /** Seconds a client should wait after a 503 from an unreachable object. */
 export const REALTIME_RETRY_AFTER_SECONDS = STORE_RETRY_AFTER_SECONDS;
@@ -118,6 +120,7 @@ export async function handOver(o: HandOverOptions): Promise<Response> {
     await admitted.release();
     return res.status === 101 ? realtimeUnavailable() : res;
   }
+  metrics.count(M.wsOpened);
   return new Response(null, { status: 101, webSocket: res.webSocket, headers: o.protocol ? { "Sec-WebSocket-Protocol": o.protocol } : {} });
 }
 
@@ -130,6 +133,7 @@ export async function pushSessionsEnded(users: UserSocketsNamespace, event: { us
   if (!event.sessionIds.length) return null;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
+      // The revocation-to-close lag is recorded where each socket closes, from `at` (freshness.ts).
       return await users.get(users.idFromName(event.userId)).sessionsEnded(event.sessionIds, event.at);
     } catch (error) {
       if (attempt === 1) console.error(JSON.stringify({ level: "error", msg: "revocation push failed", error: String(error) }));

@@ -103,7 +103,9 @@ export function sessionApi(core: Pick<SessionCore, "reader" | "sessions"> & Part
   const { reader, sessions, tickets } = core;
   return {
     async createSession(user, meta = {}) {
-      const created = await sessions.create({ user: checkNewSessionUser(user), userAgent: meta.userAgent, ip: meta.ip, ...(meta.data ? { data: meta.data } : {}) });
+      // The audit trail says "sso" for a session whose data came from an OpenID Connect sign-in.
+      const how = meta.data && "oidc" in meta.data ? "sso" : "api";
+      const created = await sessions.create({ user: checkNewSessionUser(user), userAgent: meta.userAgent, ip: meta.ip, how, ...(meta.data ? { data: meta.data } : {}) });
       if (!created.ok) return { ok: false, reason: "disabled" };
       return { ok: true, token: created.token, session: created.session, user: toUser(created.session) };
     },
@@ -118,20 +120,20 @@ export function sessionApi(core: Pick<SessionCore, "reader" | "sessions"> & Part
     async endSession(sessionId) {
       if (typeof sessionId !== "string" || !SESSION_ID.test(sessionId)) return false;
       const session = await sessions.get(sessionId);
-      return session ? sessions.end(session) : false;
+      return session ? sessions.end(session, { why: "revoked", by: "api" }) : false;
     },
     async endUserSessions(userId) {
       if (typeof userId !== "string" || !USER_ID.test(userId)) return 0;
-      return sessions.endAll(userId);
+      return sessions.endAll(userId, undefined, { why: "kill-switch", by: "api" });
     },
     async disableUser(userId) {
       if (typeof userId !== "string" || !USER_ID.test(userId)) throw new TypeError("disableUser: userId must be 1-64 characters of A-Z a-z 0-9 _ -");
-      const done = await sessions.disableUser(userId);
+      const done = await sessions.disableUser(userId, undefined, "api");
       return { revoked: done.ok ? done.revoked : 0 };
     },
     async enableUser(userId) {
       if (typeof userId !== "string" || !USER_ID.test(userId)) throw new TypeError("enableUser: userId must be 1-64 characters of A-Z a-z 0-9 _ -");
-      await sessions.enableUser(userId);
+      await sessions.enableUser(userId, undefined, "api");
     },
     async issueTicket(session) {
       if (!tickets) throw new Error("issueTicket: this session API was made without a ticket store");

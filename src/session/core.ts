@@ -9,7 +9,8 @@ import { SessionManager, type SessionPolicy } from "./manager.js";
 import { SessionReader } from "./reader.js";
 import { TicketStore } from "./tickets.js";
 import { parseDuration } from "../util/duration.js";
-import { keySpace, type KeySpace } from "../store/keys.js";
+import { keySpace, opsKeySpace, type KeySpace, type OpsKeySpace } from "../store/keys.js";
+import type { AuditSettings } from "./audit.js";
 import { createUpstashStore, type RedisStore } from "../store/redis.js";
 import { createKeyRing, type KeyRing } from "../token/key-ring.js";
 import { DeviceSecrets } from "../device/device-secrets.js";
@@ -39,6 +40,8 @@ export interface CoreSettings {
    * Redis, every read current. @default undefined
    */
   freshness?: FreshnessOptions;
+  /** Keep an audit trail of session events for this long (ms); null = none. @default null */
+  auditRetentionMs?: number | null;
 }
 
 /** What every surface (routes, middleware, gateway, RPC, library users) works with. */
@@ -46,6 +49,10 @@ export interface SessionCore {
   store: RedisStore;
   keys: KeySpace;
   keyRing: KeyRing;
+  /** Operators' keys: metrics rollups and audit streams. */
+  opsKeys: OpsKeySpace;
+  /** The audit trail's settings, or null when it is off. */
+  audit: AuditSettings | null;
   reader: SessionReader;
   sessions: SessionManager;
   tickets: TicketStore;
@@ -60,12 +67,14 @@ export async function assembleCore(s: CoreSettings): Promise<SessionCore> {
   const timeoutMs = s.storeTimeoutMs ?? DEFAULTS.storeTimeoutMs;
   const store = "get" in s.store ? s.store : createUpstashStore({ url: s.store.url, token: s.store.token, timeoutMs });
   const keys = keySpace(s.prefix ?? DEFAULTS.storePrefix);
+  const opsKeys = opsKeySpace(s.prefix ?? DEFAULTS.storePrefix);
+  const audit = s.auditRetentionMs ? { retentionMs: s.auditRetentionMs, keys: opsKeys } : null;
   const keyRing = await createKeyRing([...s.sessionKeys]);
   const device = await DeviceSecrets.create(s.sessionKeys, now);
   const reader = new SessionReader({ store, keyRing, keys, cacheTtlMs: s.cacheTtlMs, followTimeoutMs: followTimeoutFor(timeoutMs), now, device, freshness: s.freshness });
-  const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now, readAtPrimary: s.freshness !== undefined });
+  const sessions = new SessionManager({ store, keyRing, keys, policy: s.policy, reader, now, readAtPrimary: s.freshness !== undefined, audit });
   const tickets = new TicketStore(store, keys, s.ticketTtlMs ?? parseDuration(DEFAULTS.wsTicketTtl)!, s.maxTicketsPerUser ?? DEFAULTS.wsMaxTicketsPerUser, now);
   // The proof's iat is checked against the same clock as everything else.
   const dpop = new DpopVerifier();
-  return { store, keys, keyRing, reader, sessions, tickets, device, dpop, now };
+  return { store, keys, keyRing, opsKeys, audit, reader, sessions, tickets, device, dpop, now };
 }

@@ -11,6 +11,17 @@
  * the worker's clock and the primary's), whatever the replication lag, a partition included.
  */
 
+import { M } from "../metrics/names.js";
+import { metrics } from "../metrics/registry.js";
+
+/** Where the figures are also recorded for the operators (the isolate's metrics registry), so they roll up and chart. */
+export interface FreshnessSink {
+  /** Adds one to the counter `name`. */
+  count(name: string): void;
+  /** Records one latency sample (ms) under `name`. */
+  observe(name: string, ms: number): void;
+}
+
 /** A summary of observed durations in ms: count, sum, max and the last one. */
 export interface Observed {
   count: number;
@@ -59,6 +70,14 @@ function observe(o: Observed, ms: number): void {
 export class FreshnessMetrics {
   private s = FreshnessMetrics.empty();
 
+  /**
+   * @param sink Also record every figure here (counters and latency histograms by the names in
+   *   metrics/names.ts). The isolate's instance records into the isolate's metrics registry, so the
+   *   rollup carries them to the console; an instance of its own (a test, a library user) does
+   *   not unless given one. @default null
+   */
+  constructor(private readonly sink: FreshnessSink | null = null) {}
+
   private static empty(): FreshnessSnapshot {
     return {
       replicaReads: 0,
@@ -88,34 +107,49 @@ export class FreshnessMetrics {
     this.s.replicaReads++;
     if (fresh) this.s.freshReads++;
     else this.s.staleReads++;
-    if (stalenessMs === null) this.s.clockMissing++;
-    else observe(this.s.stalenessMs, stalenessMs);
+    this.sink?.count(fresh ? M.replicaFresh : M.replicaStale);
+    if (stalenessMs === null) {
+      this.s.clockMissing++;
+      this.sink?.count(M.replicaClockMissing);
+    } else {
+      observe(this.s.stalenessMs, stalenessMs);
+      this.sink?.observe(M.replicaStaleness, stalenessMs);
+    }
   }
 
   confirmRead(): void {
     this.s.confirmReads++;
+    this.sink?.count(M.replicaConfirm);
   }
 
   staleRefusal(): void {
     this.s.staleRefusals++;
+    this.sink?.count(M.replicaStaleRefusal);
   }
 
   revocationToRefusal(ms: number): void {
     observe(this.s.revocationToRefusalMs, ms);
+    this.sink?.observe(M.revocationToRefusal, ms);
   }
 
   revocationToClose(ms: number): void {
     observe(this.s.revocationToCloseMs, ms);
+    this.sink?.observe(M.revocationToClose, ms);
   }
 
   clockBeat(ok: boolean): void {
     this.s.clockBeats++;
     if (!ok) this.s.clockFailures++;
+    this.sink?.count(ok ? M.clockBeat : M.clockFailed);
   }
 }
 
-/** This isolate's figures: the reader, the clock writer and the socket hosts all record here. */
-export const freshnessMetrics = new FreshnessMetrics();
+/**
+ * This isolate's figures: the reader, the clock writer and the socket hosts all record here, and
+ * through it into the isolate's metrics registry (one place for the operators: the rollup and
+ * the console read the lags and the replica figures from there).
+ */
+export const freshnessMetrics = new FreshnessMetrics(metrics);
 
 /** How far behind a replica is, from the clock value it served (null: no usable clock). */
 export function stalenessOf(clock: string | null, now: number): number | null {

@@ -15,6 +15,7 @@ import type { KeyRing } from "../token/key-ring.js";
 import { BoundedLru } from "../util/lru.js";
 import { describeDevice } from "./device.js";
 import { READ_AT_PRIMARY } from "./clock.js";
+import { auditArgs, auditKeys, networkOf, type AuditContext, type AuditSettings, type CreatedHow } from "./audit.js";
 import type { SessionReader } from "./reader.js";
 import { decodeRecord, encodeRecord, sessionIdFor, type DeviceBinding, type Session } from "./record.js";
 
@@ -51,9 +52,13 @@ export interface SessionManagerOptions {
    * or still hold one just ended). @default false
    */
   readAtPrimary?: boolean;
+  /** The audit trail: events appended by the same scripts that make the changes. @default null (off) */
+  audit?: AuditSettings | null;
 }
 
 export interface NewSessionInput {
+  /** For the audit trail. @default "login" ("password-change" when `passwordChange` is set) */
+  how?: CreatedHow;
   user: { id: string; email: string; roles: string[] };
   userAgent?: string | null;
   ip?: string | null;
@@ -102,6 +107,7 @@ export class SessionManager {
   private readonly slid = new BoundedLru<string, number>(DEFAULTS.cacheMaxEntries);
   private readonly endedListeners = new Set<EndedListener>();
   private readonly readAtPrimary: boolean;
+  private readonly audit: AuditSettings | null;
 
   constructor(options: SessionManagerOptions) {
     this.store = options.store;
@@ -111,6 +117,7 @@ export class SessionManager {
     this.reader = options.reader;
     this.now = options.now ?? Date.now;
     this.readAtPrimary = options.readAtPrimary ?? false;
+    this.audit = options.audit ?? null;
   }
 
   onEnded(listener: EndedListener): () => void {
@@ -139,7 +146,7 @@ export class SessionManager {
     };
     const reply = await this.store.run<(number | string)[]>(
       CREATE_SESSION,
-      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId), this.opKey()],
+      [this.keys.session(sessionId), this.keys.userIndex(session.userId), this.keys.account(session.userId), this.opKey(), ...auditKeys(this.audit, session.userId)],
       [
         sessionId,
         encodeRecord(session),
@@ -154,6 +161,7 @@ export class SessionManager {
         input.passwordChange?.version ?? "",
         this.keys.markPrefix,
         MARK_TTL_MS,
+        ...(this.audit ? [...auditArgs(this.audit, now), session.userId, input.how ?? (input.passwordChange ? "password-change" : "login"), session.device, networkOf(session.ip)] : []),
       ],
     );
     if (Number(reply[0]) !== 1) return { ok: false, reason: String(reply[1]) === "disabled" ? "disabled" : "stale" };
@@ -215,7 +223,11 @@ export class SessionManager {
 
   /** The user's live sessions, oldest first (ASVS 7.5.2). */
   async list(userId: string): Promise<Session[]> {
-    const flat = await this.store.run<string[]>(LIST_SESSIONS, [this.keys.userIndex(userId)], [this.keys.sessionPrefix]);
+    const flat = await this.store.run<string[]>(
+      LIST_SESSIONS,
+      [this.keys.userIndex(userId), ...auditKeys(this.audit, userId)],
+      [this.keys.sessionPrefix, ...(this.audit ? [...auditArgs(this.audit, this.now()), userId] : [])],
+    );
     const out: Session[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const s = decodeRecord(String(flat[i]), String(flat[i + 1]));
@@ -224,23 +236,32 @@ export class SessionManager {
     return out;
   }
 
-  /** Ends one session (logout, revoke one). Returns true when it was live. */
-  async end(session: Pick<Session, "id" | "userId">): Promise<boolean> {
-    const n = await this.store.run<number>(END_SESSION, [this.keys.session(session.id), this.keys.userIndex(session.userId)], [session.id, this.keys.markPrefix, MARK_TTL_MS]);
+  /** Ends one session (logout, revoke one). Returns true when it was live. `ctx`: for the audit trail. @default logout by its user */
+  async end(session: Pick<Session, "id" | "userId">, ctx: AuditContext = {}): Promise<boolean> {
+    const n = await this.store.run<number>(
+      END_SESSION,
+      [this.keys.session(session.id), this.keys.userIndex(session.userId), ...auditKeys(this.audit, session.userId)],
+      [session.id, this.keys.markPrefix, MARK_TTL_MS, ...this.auditTail(session.userId, ctx.why ?? "logout", ctx.by ?? session.userId)],
+    );
     await this.ended(session.userId, [session.id]);
     return Number(n) === 1;
   }
 
   /** Ends every session of a user. Returns how many were live. */
-  async endAll(userId: string): Promise<number>;
+  async endAll(userId: string, keep?: undefined, ctx?: AuditContext): Promise<number>;
   /**
    * Ends every other session of a user, keeping `keep` — only if `keep` is still live, checked
    * atomically in the store. Returns how many were live, or null (nothing ended) when `keep` has
    * ended meanwhile.
    */
-  async endAll(userId: string, keep?: string): Promise<number | null>;
-  async endAll(userId: string, keep?: string): Promise<number | null> {
-    const [status, ...ended] = (await this.store.run<(number | string)[]>(END_USER_SESSIONS, [this.keys.userIndex(userId), this.opKey()], [this.keys.sessionPrefix, keep ?? "", this.keys.markPrefix, MARK_TTL_MS])) ?? [];
+  async endAll(userId: string, keep?: string, ctx?: AuditContext): Promise<number | null>;
+  async endAll(userId: string, keep?: string, ctx: AuditContext = {}): Promise<number | null> {
+    const [status, ...ended] =
+      (await this.store.run<(number | string)[]>(
+        END_USER_SESSIONS,
+        [this.keys.userIndex(userId), this.opKey(), ...auditKeys(this.audit, userId)],
+        [this.keys.sessionPrefix, keep ?? "", this.keys.markPrefix, MARK_TTL_MS, ...this.auditTail(userId, ctx.why ?? (keep ? "revoke-others" : "kill-switch"), ctx.by ?? userId)],
+      )) ?? [];
     if (Number(status) !== 1) return null;
     const ids = ended.map(String);
     await this.ended(userId, ids);
@@ -252,11 +273,11 @@ export class SessionManager {
    * atomically (DISABLE_ACCOUNT); `create` refuses them from then on. With `actingSessionId`, only
    * while that session is live. Returns how many sessions were live.
    */
-  async disableUser(userId: string, actingSessionId?: string): Promise<{ ok: true; revoked: number } | { ok: false; reason: "revoked" }> {
+  async disableUser(userId: string, actingSessionId?: string, by = "system"): Promise<{ ok: true; revoked: number } | { ok: false; reason: "revoked" }> {
     const reply = await this.store.run<(number | string)[]>(
       DISABLE_ACCOUNT,
-      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : "", this.opKey()],
-      [this.keys.sessionPrefix, this.keys.markPrefix, MARK_TTL_MS],
+      [this.keys.account(userId), this.keys.userIndex(userId), actingSessionId ? this.keys.session(actingSessionId) : "", this.opKey(), ...auditKeys(this.audit, userId)],
+      [this.keys.sessionPrefix, this.keys.markPrefix, MARK_TTL_MS, ...(this.audit ? [...auditArgs(this.audit, this.now()), userId, by] : [])],
     );
     if (Number(reply[0]) !== 1) return { ok: false, reason: "revoked" };
     const ids = reply.slice(1).map(String);
@@ -264,15 +285,24 @@ export class SessionManager {
     return { ok: true, revoked: ids.length };
   }
 
-  /** Lifts a disable (ENABLE_ACCOUNT). With `actingSessionId`, only while that session is live. */
-  async enableUser(userId: string, actingSessionId?: string): Promise<{ ok: true } | { ok: false; reason: "revoked" }> {
-    const done = await this.store.run<number>(ENABLE_ACCOUNT, [this.keys.account(userId), actingSessionId ? this.keys.session(actingSessionId) : ""], []);
+  /** Lifts a disable (ENABLE_ACCOUNT). With `actingSessionId`, only while that session is live. `by`: for the audit trail. */
+  async enableUser(userId: string, actingSessionId?: string, by = "system"): Promise<{ ok: true } | { ok: false; reason: "revoked" }> {
+    const done = await this.store.run<number>(
+      ENABLE_ACCOUNT,
+      [this.keys.account(userId), actingSessionId ? this.keys.session(actingSessionId) : "", ...auditKeys(this.audit, userId)],
+      this.audit ? [...auditArgs(this.audit, this.now()), userId, by] : [],
+    );
     return Number(done) === 1 ? { ok: true } : { ok: false, reason: "revoked" };
   }
 
   /** A fresh operation key: a retried script run answers what the first run did (scripts.ts replayable()). */
   private opKey(): string {
     return this.keys.op(encodeBase64url(randomBytes(16)));
+  }
+
+  /** The audit arguments of END_SESSION / END_USER_SESSIONS: MINID, lifetime, user, why, by. */
+  private auditTail(userId: string, why: string, by: string): (string | number)[] {
+    return this.audit ? [...auditArgs(this.audit, this.now()), userId, why, by] : [];
   }
 
   private async ended(userId: string, sessionIds: string[]): Promise<void> {

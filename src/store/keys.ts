@@ -36,3 +36,24 @@ export function keySpace(prefix: string): KeySpace {
     op: (opId) => `${prefix}op:${opId}`,
   };
 }
+
+/** Operators' keys (metrics rollups, audit streams), under the same prefix as everything else. */
+export interface OpsKeySpace {
+  /** The rollup hash of a period: `m:<period ms>:<period start ms>`. */
+  metrics(periodMs: number, start: number): string;
+  /** Signing keys seen by any isolate (kid → first seen). */
+  keysSeen: string;
+  /** Every audit event. */
+  audit: string;
+  /** One user's audit events. */
+  userAudit(userId: string): string;
+}
+
+export function opsKeySpace(prefix: string): OpsKeySpace {
+  return {
+    metrics: (periodMs, start) => `${prefix}m:${periodMs}:${start}`,
+    keysSeen: `${prefix}kr`,
+    audit: `${prefix}audit`,
+    userAudit: (userId) => `${prefix}audit:u:${userId}`,
+  };
+}

@@ -8,6 +8,9 @@
  */
 import { Redis } from "@upstash/redis/cloudflare";
 import { DEFAULTS } from "../defaults.js";
+import { M, storeErrorName } from "../metrics/names.js";
+import { metrics } from "../metrics/registry.js";
+import { failureKind, type StoreFailureKind } from "./failure.js";
 import { SharedSyncToken } from "./sync-token.js";
 
 export interface SetOptions {
@@ -59,12 +62,18 @@ export interface UpstashStore extends RedisStore {
 export class StoreError extends Error {
   /** A loggable summary: the client's message without the command it echoes (which may hold data). */
   readonly reason: string;
-  constructor(cause: unknown) {
+  /** What kind of failure, for the log line and the `store.error.<kind>` metric (failure.ts). */
+  readonly kind: StoreFailureKind;
+  /** The store's host (never its token), so the log says which store failed. */
+  readonly host: string;
+  constructor(cause: unknown, host = "") {
     const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     const reason = text.split(", command was")[0]!.slice(0, 160);
     super(`session store unavailable: ${reason}`, { cause });
     this.name = "StoreError";
     this.reason = reason;
+    this.kind = failureKind(cause);
+    this.host = host;
   }
 }
 
@@ -113,11 +122,19 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
   let made: SharedSyncToken<"retried" | "once" | "replica"> | undefined;
   const clients = () => (made ??= new SharedSyncToken({ retried: client(options.retries ?? DEFAULTS.storeRetries), once: client(0), replica: client(0, false) }));
   const shas = new Map<StoreScript, { retried: ReturnType<Redis["createScript"]>; once: ReturnType<Redis["createScript"]> }>();
+  // Every command is counted and timed here (the `store` latency metric): a cache hit sends none.
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
     try {
-      return await op();
+      const reply = await op();
+      metrics.observe(M.store, Date.now() - started);
+      return reply;
     } catch (error) {
-      throw new StoreError(error);
+      // The host is read only on a failure: a healthy request never parses the URL.
+      const failure = new StoreError(error, hostOf(options.url));
+      metrics.observe(M.store, Date.now() - started);
+      metrics.count(storeErrorName(failure.kind));
+      throw failure;
     }
   };
   return {
@@ -155,4 +172,12 @@ export function createUpstashStore(options: UpstashStoreOptions): UpstashStore {
     },
     ping: () => guard(async () => void (await clients().use("retried", (r) => r.ping()))),
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
 }

@@ -18,6 +18,8 @@ import { SocketRegistry } from "../realtime/relay-registry.js";
 import { cookieSource } from "../credentials/cookie-source.js";
 import { authorizationSource } from "../credentials/dpop-source.js";
 import { kickClock } from "./clock-kick.js";
+import { MetricsRollup, type AnalyticsDataset } from "../metrics/rollup.js";
+import { metrics } from "../metrics/registry.js";
 
 /** The worker's dependencies, or the answer every request gets when the configuration is bad. */
 export type Loaded = { ok: true; deps: Deps } | { ok: false; response: () => Response };
@@ -29,6 +31,8 @@ export interface BuildOverrides {
   realtime?: RealtimeBindings | null;
   /** Starts the store clock's writer when a replica shows a stale clock (env.STORE_CLOCK). @default none */
   onStaleClock?: () => void;
+  /** A Workers Analytics Engine dataset for the metrics; loadDeps() takes `env.ANALYTICS`. @default null */
+  dataset?: AnalyticsDataset | null;
 }
 
 export async function buildDeps(config: Config, overrides: BuildOverrides = {}): Promise<Deps> {
@@ -45,7 +49,20 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
     maxTicketsPerUser: config.ws.maxTicketsPerUser,
     now: overrides.now,
     freshness: config.store.freshnessBoundMs === null ? undefined : { boundMs: config.store.freshnessBoundMs, onStale: overrides.onStaleClock },
+    auditRetentionMs: config.ops.auditRetentionMs,
   });
+  const rollup = new MetricsRollup({
+    store,
+    keys: core.opsKeys,
+    intervalMs: config.ops.rollupIntervalMs,
+    dataset: overrides.dataset ?? null,
+    primaryKid: core.keyRing.signerKid,
+    auditRetentionMs: config.ops.auditRetentionMs,
+    now: core.now,
+    enabled: config.ops.metrics,
+  });
+  // The registry is the isolate's: a worker configured without metrics records nothing at all.
+  if (!config.ops.metrics) metrics.enabled = false;
   // Gateway-relayed sockets of this isolate: a flag their watchers see at once.
   const sockets = new SocketRegistry();
   core.sessions.onEnded(({ sessionIds }) => sockets.closeSessions(sessionIds));
@@ -57,7 +74,8 @@ export async function buildDeps(config: Config, overrides: BuildOverrides = {}):
   return {
     ...core,
     config,
-    accounts: new AccountStore(store, core.keys, core.now),
+    accounts: new AccountStore(store, core.keys, core.now, core.audit),
+    rollup,
     passwords: await createPasswordHasher(config.pepper),
     rateLimits: createRateLimits({
       store,
@@ -80,10 +98,11 @@ export async function loadDeps(env: WorkerEnv, overrides: BuildOverrides = {}): 
     console.error(JSON.stringify({ level: "error", msg: "config", problems: loaded.problems }));
     return { ok: false, response: () => Response.json({ error: "misconfigured", message }, { status: 500 }) };
   }
-  for (const warning of loaded.warnings) console.warn(`\n!!! ${warning}\n`);
+  // Once per isolate, at its start: a configuration warning is one JSON line an operator can alert on.
+  for (const warning of loaded.warnings) console.warn(JSON.stringify({ level: "warn", msg: "config", warning }));
   const realtime = env.USER_SOCKETS ? { rooms: env.ROOMS ?? null, users: env.USER_SOCKETS } : null;
   const prefix = loaded.config.store.prefix;
   const onStaleClock = () => kickClock(env.STORE_CLOCK, prefix);
-  const deps = await buildDeps(loaded.config, { realtime, onStaleClock, ...overrides });
+  const deps = await buildDeps(loaded.config, { realtime, onStaleClock, dataset: env.ANALYTICS ?? null, ...overrides });
   return { ok: true, deps };
 }

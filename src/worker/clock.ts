@@ -27,6 +27,8 @@ export class StoreClock extends DurableObject<Env> {
     if (deps.config.store.freshnessBoundMs === null) return;
     const written = await runClockAlarm(this.ctx.storage, deps.store, deps.keys);
     freshnessMetrics.clockBeat(written !== null);
+    // This object's isolate rolls its metrics up like the worker's (its beats, its store commands).
+    if (deps.rollup.due()) await deps.rollup.flush();
   }
 }
 

@@ -12,8 +12,9 @@ import type { SameSite } from "../cookie/session-cookie.js";
 import { gatewayConfig, type GatewayConfig } from "./gateway-config.js";
 import { list } from "../util/list.js";
 import { CLOCK_PERIOD_MS } from "../session/clock.js";
+import { loadOpsConfig, type OpsConfig, type OpsEnv } from "./ops-config.js";
 
-export interface Env {
+export interface Env extends OpsEnv {
   ENVIRONMENT?: string;
   SESSION_KEYS?: string;
   PASSWORD_PEPPER?: string;
@@ -139,6 +140,8 @@ export interface Config {
   requestLog: boolean;
   /** `Server-Timing: session;desc=hit|miss|fresh` on verified responses (development and test by default). */
   serverTiming: boolean;
+  /** Audit retention and metrics rollup (ops-config.ts). */
+  ops: OpsConfig;
 }
 
 export type ConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
@@ -303,6 +306,7 @@ export function loadConfig(env: Env): ConfigResult {
     dbsc: { enabled: env.DBSC !== "off", cookieTtlMs: duration("DBSC_COOKIE_TTL", "5 m", 1000) },
     requestLog: env.REQUEST_LOG !== "off",
     serverTiming: env.SERVER_TIMING ? env.SERVER_TIMING === "on" : environment !== "production",
+    ops: loadOpsConfig(env, problems),
   };
   return problems.length ? { ok: false, problems } : { ok: true, config, warnings };
 }

@@ -7,6 +7,7 @@ import type { Config, Env } from "./config.js";
 import type { SessionVariables } from "../credentials/middleware.js";
 import type { SocketRegistry } from "../realtime/relay-registry.js";
 import type { TokenSource } from "../credentials/sources.js";
+import type { MetricsRollup } from "../metrics/rollup.js";
 
 export interface Deps extends SessionCore {
   config: Config;
@@ -25,6 +26,8 @@ export interface Deps extends SessionCore {
    * `AppType` reaches `Deps` and must type-check with DOM types only; routes/ws.ts reads it.
    */
   realtime: unknown;
+  /** This isolate's metrics rollup (metrics/rollup.ts): the entry calls it when due. */
+  rollup: MetricsRollup;
 }
 
 /** Route factories receive `Deps`; the context carries only per-request values. */

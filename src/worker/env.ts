@@ -16,6 +16,8 @@ export interface WorkerEnv extends Env {
   USER_SOCKETS?: DurableObjectNamespace<UserSockets>;
   /** The store clock's writer, for read replicas (clock.ts; STORE_FRESHNESS_BOUND). */
   STORE_CLOCK?: DurableObjectNamespace<StoreClock>;
+  /** A Workers Analytics Engine dataset for the metrics (docs/OPERATIONS.md); optional. */
+  ANALYTICS?: AnalyticsEngineDataset;
 }
 
 

@@ -36,7 +36,12 @@ export default {
   fetch(request, env, ctx) {
     // After the first request an isolate answers without awaiting anything of its own.
     const ready = readyDepsFor(env);
-    if (ready) return ready.ok ? appOf(ready.deps, env).fetch(request, env, ctx) : ready.response();
+    if (ready) {
+      if (!ready.ok) return ready.response();
+      // One comparison per request; once a minute per isolate, the rollup runs after the response.
+      if (ready.deps.rollup.due()) ctx.waitUntil(ready.deps.rollup.flush());
+      return appOf(ready.deps, env).fetch(request, env, ctx);
+    }
     return depsFor(env).then((loaded) => (loaded.ok ? appOf(loaded.deps, env).fetch(request, env, ctx) : loaded.response()));
   },
 } satisfies ExportedHandler<Env>;

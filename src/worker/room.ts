@@ -18,7 +18,9 @@
  * is answered "pong" by the runtime (the object is not woken).
  */
 import { DurableObject } from "cloudflare:workers";
-import { requireDeps } from "./deps-for.js";
+import { readyDepsFor, requireDeps } from "./deps-for.js";
+import { metrics } from "../metrics/registry.js";
+import { wsClosedName } from "../metrics/names.js";
 import type { WorkerEnv as Env } from "./env.js";
 import { refusalResponse } from "../http/responses.js";
 import { acceptVerified, alarmNoLaterThan, closeSessions, identityOf, liveSocketIds, recheckSockets, RecentlyEnded, type VerifiedAttachment } from "../realtime/host.js";
@@ -109,6 +111,7 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.closed(code);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -118,6 +121,7 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    this.closed(1006);
     await this.left(ws);
   }
 
@@ -131,7 +135,10 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   async edgeSessionsEnded(sessionIds: string[], endedAt?: number): Promise<number> {
     this.ended.add(sessionIds);
     const closed = closeSessions(this.ctx, sessionIds);
-    if (closed > 0 && endedAt !== undefined) freshnessMetrics.revocationToClose(Date.now() - endedAt);
+    if (closed > 0 && endedAt !== undefined) {
+      freshnessMetrics.revocationToClose(Date.now() - endedAt);
+      this.rollUpWhenDue();
+    }
     return closed;
   }
 
@@ -154,6 +161,18 @@ export class RealtimeRoom extends DurableObject<Env> implements SocketHost {
   private broadcast(message: unknown, except?: WebSocket): void {
     const text = JSON.stringify(message);
     for (const ws of this.ctx.getWebSockets()) if (ws !== except) sendQuietly(ws, text);
+  }
+
+  /** Counts a close by its code. */
+  private closed(code: number): void {
+    metrics.count(wsClosedName(code));
+    this.rollUpWhenDue();
+  }
+
+  /** This object's isolate rolls its metrics up like the worker's (a close, a revocation's lag). */
+  private rollUpWhenDue(): void {
+    const ready = readyDepsFor(this.env);
+    if (ready?.ok && ready.deps.rollup.due()) this.ctx.waitUntil(ready.deps.rollup.flush());
   }
 
   private async left(ws: WebSocket): Promise<void> {

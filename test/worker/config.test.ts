@@ -180,8 +180,11 @@ describe("development without secrets", () => {
     expect(built.deps.config.ephemeralKeys).toBe(true);
     expect(built.deps.config.ephemeralPepper).toBe(true);
     const warning = warns.mock.calls.map((c) => String(c[0])).join("\n");
-    expect(warning).toMatch(/!!! SESSION_KEYS is not set: using an EPHEMERAL development key ring/);
-    expect(warning).toMatch(/!!! PASSWORD_PEPPER is not set: using an EPHEMERAL development pepper/);
+    // One JSON line each (Workers Logs and `wrangler tail` parse them), logged once at the isolate's start.
+    const lines = warns.mock.calls.map((c) => JSON.parse(String(c[0])) as { level: string; msg: string; warning: string });
+    expect(lines.filter((l) => l.msg === "config").map((l) => l.level)).toEqual(["warn", "warn"]);
+    expect(warning).toMatch(/SESSION_KEYS is not set: using an EPHEMERAL development key ring/);
+    expect(warning).toMatch(/PASSWORD_PEPPER is not set: using an EPHEMERAL development pepper/);
     const fetch: Fetch = async (req) => {
       const ctx = createExecutionContext();
       const res = await built.app.fetch(req, {}, ctx);

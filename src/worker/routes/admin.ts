@@ -1,5 +1,6 @@
 /**
- * /admin (role `admin`): a user's sessions, the kill switch, account disable and enable (ASVS 7.4.2, 7.4.5).
+ * /admin (role `admin`): a user's sessions, the kill switch, account disable and enable (ASVS 7.4.2, 7.4.5);
+ * the console's reads (admin-ops.ts). The console page itself is static, at /console/.
  * Always fresh: an admin acting on stale data is how revocations go missing.
  */
 import { Hono, type Context } from "hono";
@@ -7,6 +8,7 @@ import { requireRole, sessionAuth } from "../../credentials/middleware.js";
 import type { AppEnv, Deps } from "../deps.js";
 import { jsonError, refuse } from "../../http/responses.js";
 import { sessionView } from "./views.js";
+import { adminOpsRoutes } from "./admin-ops.js";
 
 const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -25,7 +27,7 @@ export function adminRoutes(deps: Deps) {
       return c.json({ sessions: list.map((s) => sessionView(s)) });
     })
     .delete("/users/:id/sessions", async (c) => {
-      const revoked = await sessions.endAll(userId(c));
+      const revoked = await sessions.endAll(userId(c), undefined, { why: "kill-switch", by: c.var.user.id });
       return c.json({ revoked });
     })
     .post("/users/:id/disable", async (c) => {
@@ -35,7 +37,7 @@ export function adminRoutes(deps: Deps) {
       // Any user id, with a password account or not (SSO, RPC and library users too). One atomic
       // step, only while the acting admin's session is live (DISABLE_ACCOUNT): two admins
       // disabling each other cannot both succeed, so an enabled admin always remains.
-      const result = await sessions.disableUser(id, c.var.session.id);
+      const result = await sessions.disableUser(id, c.var.session.id, c.var.user.id);
       if (!result.ok) throw refuse({ status: 401, reason: "revoked" });
       return c.json({ disabled: true, revoked: result.revoked });
     })
@@ -45,8 +47,9 @@ export function adminRoutes(deps: Deps) {
       // but may have a request in flight: refused either way, so a disable always holds.
       if (id === c.var.user.id) throw jsonError("conflict", { reason: "cannot_enable_self" });
       // Only while the acting admin's session is live, in the same step as the write.
-      const result = await sessions.enableUser(id, c.var.session.id);
+      const result = await sessions.enableUser(id, c.var.session.id, c.var.user.id);
       if (!result.ok) throw refuse({ status: 401, reason: "revoked" });
       return c.json({ disabled: false });
-    });
+    })
+    .route("/", adminOpsRoutes(deps));
 }

@@ -19,6 +19,9 @@ import type { DeviceBinding } from "../../session/record.js";
 import { registrationOffer } from "./dbsc.js";
 import { CSRF_HEADER } from "../../protocol.js";
 import { cookieLoginView, loginView, sessionView } from "./views.js";
+import type { CreatedHow } from "../../session/audit.js";
+import { metrics } from "../../metrics/registry.js";
+import { M, signinFailedName } from "../../metrics/names.js";
 
 type Transport = "bearer" | "cookie";
 
@@ -26,6 +29,7 @@ type Transport = "bearer" | "cookie";
 const invalidCredentials = () => jsonError("invalid_credentials");
 
 function tooMany(decision: LimitDecision): never {
+  metrics.count(signinFailedName("rate_limited"));
   const retryAfter = decision.ok ? 1 : decision.retryAfterSeconds;
   throw jsonError("rate_limited", { retryAfter }, { "Retry-After": String(retryAfter) });
 }
@@ -53,6 +57,7 @@ export function authRoutes(deps: Deps) {
     credentialVersion: string,
     transport: Transport,
     passwordChange?: { hash: string; version: string },
+    how: CreatedHow = passwordChange ? "password-change" : "login",
   ) {
     // A Bearer login that proves a DPoP key binds the session to it; a password change keeps
     // the binding of the session it came from.
@@ -60,6 +65,7 @@ export function authRoutes(deps: Deps) {
     const bound: DeviceBinding | undefined = transport !== "bearer" ? undefined : passwordChange ? dpopOf(c) : await loginDpop(c);
     const created = await sessions.create({
       ...(bound ? { bound } : {}),
+      how,
       user,
       userAgent: c.req.header("User-Agent"),
       ip: resolveClientAddress(c, config.environment).address,
@@ -68,7 +74,11 @@ export function authRoutes(deps: Deps) {
       ...(passwordChange ? { passwordChange } : {}),
     });
     // A concurrent password change or disable won the race: this login (or change) does not count.
-    if (!created.ok) throw passwordChange ? jsonError("conflict", { message: "the password changed meanwhile" }) : invalidCredentials();
+    if (!created.ok) {
+      metrics.count(signinFailedName(passwordChange ? "conflict" : "invalid_credentials"));
+      throw passwordChange ? jsonError("conflict", { message: "the password changed meanwhile" }) : invalidCredentials();
+    }
+    metrics.count(how === "register" ? M.signinRegistered : how === "login" ? M.signinOk : M.signinPasswordChange);
     c.header("Cache-Control", "no-store");
     if (transport === "cookie") {
       // The token leaves in Set-Cookie only (ASVS 5.0 3.3.4): not in the body, not in a header a script can read.
@@ -118,7 +128,7 @@ export function authRoutes(deps: Deps) {
       if (!ipLimit.ok) tooMany(ipLimit);
       const account = await accounts.create({ email: body.email, passwordHash: await passwords.hash(body.password) });
       if (!account) throw jsonError("email_taken");
-      return issue(c, 201, account, account.credentialVersion, body.transport);
+      return issue(c, 201, account, account.credentialVersion, body.transport, undefined, "register");
     })
     .post("/login", limitBody, jsonBody(CredentialsSchema), async (c) => {
       const body = c.req.valid("json");
@@ -134,7 +144,10 @@ export function authRoutes(deps: Deps) {
       if (!attempt.ok) tooMany(attempt.refusal);
       const account = await accounts.findByEmail(email);
       const valid = account ? await passwords.verify(body.password, account.passwordHash) : await passwords.verifyDummy(body.password);
-      if (!account || !valid || account.disabled) throw invalidCredentials();
+      if (!account || !valid || account.disabled) {
+        metrics.count(signinFailedName("invalid_credentials"));
+        throw invalidCredentials();
+      }
       // Before the session is issued: if the limiter cannot answer now, nothing was issued (503).
       await refundAttempt(rateLimits, attempt.counted);
       return issue(c, 200, account, account.credentialVersion, body.transport);
@@ -154,7 +167,7 @@ export function authRoutes(deps: Deps) {
       // Someone else's session and no session at all look the same: 404 (no existence oracle).
       const target: Session | null = SESSION_ID.test(id) ? await sessions.get(id) : null;
       if (!target || target.userId !== c.var.user.id) throw jsonError("not_found");
-      await sessions.end(target);
+      await sessions.end(target, { why: "revoked", by: c.var.user.id });
       return c.body(null, 204);
     })
     .post("/sessions/revoke-others", freshAuth, async (c) => {
