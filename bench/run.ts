@@ -429,6 +429,9 @@ async function main() {
     WS_MAX_SOCKETS_PER_USER: "10000",
     // Ten connections of one user each hold a ticket between issue and upgrade: not the cap's subject either.
     WS_MAX_TICKETS_PER_USER: "1000",
+    // Nor the per-session upgrade rate (WS_UPGRADE_RATE, 30 / 1 m as deployed): the loop measures
+    // what an upgrade costs, not the limit that refuses the 31st (test/realtime/upgrade-rate.test.ts).
+    WS_UPGRADE_RATE: "1000000 / 1 m",
     // The DBSC hit scenario keeps one bound cookie for the whole run; refreshes are counted apart.
     DBSC_COOKIE_TTL: "2 h",
   };
@@ -837,8 +840,10 @@ function checkTargets(r: Results): Target[] {
   atLeast("verify-cached ≥ 0.90× bare Hono hello (req/s)", r.ratios.verifyCachedOverBareHono ?? null, 0.9, "×");
   atLeast("cookie hit ≥ 0.97× Bearer hit (req/s, same run)", r.ratios.cookieHitOverBearerHit ?? null, 0.97, "×");
   atLeast("DBSC-bound cookie hit ≥ 0.97× cookie hit (req/s, same run)", r.deviceBound.dbscHitOverCookieHit ?? null, 0.97, "×");
-  atMost("DBSC-bound cookie hit: 0 store commands", r.deviceBound.storeCommandsPerRequest.dbscHit ?? null, 0, "", 3);
-  atMost("DPoP hit: 0 store commands", r.deviceBound.storeCommandsPerRequest.dpopHit ?? null, 0, "", 3);
+  // A hit itself sends nothing; the 1 s edge cache refills once per second per isolate (the plain
+  // hit shows the same ~0.0002 per request): 0.001 allows that and nothing per request.
+  atMost("DBSC-bound cookie hit: no store command per hit (≤ 0.001/request: the cache's refills)", r.deviceBound.storeCommandsPerRequest.dbscHit ?? null, 0.001, "", 4);
+  atMost("DPoP hit: no store command per hit (≤ 0.001/request: the cache's refills)", r.deviceBound.storeCommandsPerRequest.dpopHit ?? null, 0.001, "", 4);
   atLeast("cache hit, metrics and audit on ≥ 0.97× off (req/s, same run)", r.ratios.metricsAuditOnOverOff ?? null, 0.97, "×");
   atMost("burst ≤ 0.1 store commands/request", r.storeCommandsPerRequest.burst ?? null, 0.1, "", 3);
   // Commands per request mean nothing if the requests failed: a burst passes only when every answer was 200.
