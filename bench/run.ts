@@ -13,7 +13,7 @@
  * it starts is stopped on exit, on error and on Ctrl-C.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -34,6 +34,7 @@ import { dbscSession, dpopSession } from "./device.ts";
 import { REALTIME_FULL, REALTIME_QUICK, runRealtime, type RealtimeResult } from "./realtime/scenario.ts";
 import { measureColdStart, type ColdStart } from "./cold-start.ts";
 import { measurePackageSize, type PackageSize } from "./package-size.ts";
+import { METRICS_ROLLUP } from "../src/store/ops-scripts.ts";
 import { globalTargets, runGlobal, type GlobalResult } from "./global/run.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -172,10 +173,19 @@ async function control(store: StoreHandle, method: "GET" | "POST", pathname: str
   return r.body ? (JSON.parse(r.body) as unknown) : null;
 }
 
-async function storeCommands(store: StoreHandle): Promise<{ total: number; byCommand: Record<string, number> }> {
-  const stats = (await control(store, "GET", "/_stats")) as { commands?: Record<string, number> };
+/** The metrics rollup's script, by the SHA1 the store client sends for it. */
+const ROLLUP_SHA = createHash("sha1").update(METRICS_ROLLUP.source).digest("hex");
+
+/**
+ * The store commands of a window, without the metrics rollup: that is one command per isolate
+ * per minute (METRICS_ROLLUP_INTERVAL) whatever the traffic, reported apart as `rollup`, not a
+ * cost of the requests that happened to share its minute.
+ */
+async function storeCommands(store: StoreHandle): Promise<{ total: number; rollup: number; byCommand: Record<string, number> }> {
+  const stats = (await control(store, "GET", "/_stats")) as { commands?: Record<string, number>; scripts?: Record<string, number> };
   const byCommand = stats.commands ?? {};
-  return { total: Object.values(byCommand).reduce((a, b) => a + Number(b), 0), byCommand };
+  const rollup = Number(stats.scripts?.[ROLLUP_SHA] ?? 0);
+  return { total: Object.values(byCommand).reduce((a, b) => a + Number(b), 0) - rollup, rollup, byCommand };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,7 +333,9 @@ interface Scenario {
 }
 
 interface RoundResult extends Sample {
+  /** Store commands in the window, the metrics rollup's apart (`rollupCommands`). */
   storeCommands?: number;
+  rollupCommands?: number;
   storeCommandsByName?: Record<string, number>;
 }
 
@@ -338,6 +350,8 @@ interface ScenarioSummary {
   unexpected: number;
   statusCodes: Record<string, number>;
   storeCommandsByName?: Record<string, number>;
+  /** Metrics rollups that fell in the window (not in `storeCommands`). */
+  rollupCommands?: number;
   upgradeP50?: number;
   /** The first unexpected answer seen (status and body), where the driver keeps bodies. */
   sampleError?: string;
@@ -367,7 +381,7 @@ function summarise(rounds: RoundResult[], counted: boolean): ScenarioSummary {
     requests,
     unexpected,
     statusCodes,
-    ...(counted ? { storeCommandsByName: byName } : {}),
+    ...(counted ? { storeCommandsByName: byName, rollupCommands: rounds.reduce((a, r) => a + (r.rollupCommands ?? 0), 0) } : {}),
     ...(rounds.find((r) => r.sampleError) ? { sampleError: rounds.find((r) => r.sampleError)!.sampleError } : {}),
     ...(ws[0]?.upgradeP50 !== undefined ? { upgradeP50: round3(median(ws.map((r) => r.upgradeP50!)))! } : {}),
     rounds: rounds.map((r) => ({
@@ -599,6 +613,7 @@ async function main() {
         await new Promise((res) => setTimeout(res, 50));
         const counted = await storeCommands(store);
         sample.storeCommands = counted.total;
+        sample.rollupCommands = counted.rollup;
         sample.storeCommandsByName = counted.byCommand;
       }
       results.get(s.name)!.push(sample);

@@ -14,7 +14,7 @@
 import { randomBytes, createHash, timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { ScriptRewriter } from "./script-flags.ts";
+import { ScriptRewriter, sha1 } from "./script-flags.ts";
 import { regionsControl } from "./replicas/control.ts";
 import { startReplication, type RegionInfo, type RegionView } from "./replicas/start.ts";
 import { BadSyncToken, parseSyncToken, route, type Routed } from "./replicas/router.ts";
@@ -69,6 +69,11 @@ export interface StoreStats {
   commands: Record<string, number>;
   /** Sum of `commands`. */
   total: number;
+  /**
+   * Script runs (EVAL, EVALSHA and their `_RO` forms) per script SHA1, so a caller can tell its
+   * scripts apart (say, a background job's from the request path's).
+   */
+  scripts: Record<string, number>;
   /** Commands that Redis refused (per-command errors, discarded transactions count 1). */
   errors: number;
   /** Requests refused before any command ran: 400, 401, 404, 405, 413. */
@@ -166,7 +171,7 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest();
 const sameToken = (a: string, b: string) => timingSafeEqual(sha256(a), sha256(b));
 
 function newStats(): StoreStats {
-  return { requests: 0, endpoints: {}, commands: {}, total: 0, errors: 0, rejected: 0, faulted: 0, since: new Date().toISOString() };
+  return { requests: 0, endpoints: {}, commands: {}, total: 0, scripts: {}, errors: 0, rejected: 0, faulted: 0, since: new Date().toISOString() };
 }
 
 class HttpError extends Error {
@@ -537,6 +542,8 @@ class Instance implements StoreServer {
       const name = (args[0] ?? "").toUpperCase();
       this.counters.commands[name] = (this.counters.commands[name] ?? 0) + 1;
       this.counters.total++;
+      const sha = name === "EVALSHA" || name === "EVALSHA_RO" ? (args[1] ?? "").toLowerCase() : name === "EVAL" || name === "EVAL_RO" ? sha1(args[1] ?? "") : null;
+      if (sha !== null) this.counters.scripts[sha] = (this.counters.scripts[sha] ?? 0) + 1;
     }
   }
 

@@ -9,6 +9,7 @@ import http from "node:http";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { sha1 } from "../../src/script-flags.ts";
 import { startStore, type StoreServer } from "../../src/server.ts";
 
 const REDIS_URL = process.env.REDIS_URL || undefined;
@@ -295,7 +296,19 @@ describe("stats", () => {
     const viaHttp = await request(s.controlUrl, { method: "GET", path: "/_stats", token: s.token });
     expect(viaHttp.json).toEqual(s.stats());
     s.resetStats();
-    expect(s.stats()).toMatchObject({ requests: 0, total: 0, commands: {}, endpoints: {} });
+    expect(s.stats()).toMatchObject({ requests: 0, total: 0, commands: {}, endpoints: {}, scripts: {} });
+  });
+
+  it("counts script runs per script SHA1, for EVAL and EVALSHA alike", async () => {
+    const s = await start();
+    const a = "return 1";
+    const b = "return 2";
+    await cmd(s, ["eval", a, "0"]);
+    await cmd(s, ["evalsha", sha1(a), "0"]);
+    await cmd(s, ["eval", b, "0"]);
+    await cmd(s, ["get", `${prefix}nothing`]);
+    expect(s.stats().scripts).toEqual({ [sha1(a)]: 2, [sha1(b)]: 1 });
+    expect(s.stats().commands).toMatchObject({ EVAL: 2, EVALSHA: 1, GET: 1 });
   });
 
   it("siblings count on their own but share the data", async () => {
