@@ -8,26 +8,17 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
-import { summarise, type Profile } from "./profile-summary.ts";
+import { freePort, inspect, summarise, type Profile } from "./profile-summary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
 const { values: opts } = parseArgs({ options: { path: { type: "string", default: "/api/hello" }, script: { type: "string" } } });
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
+
 
 mkdirSync(TMP, { recursive: true });
 let script = opts.script ? path.resolve(opts.script) : null;
@@ -63,30 +54,15 @@ const mf = new Miniflare({
 try {
   await mf.ready;
   const origin = (await mf.unsafeGetDirectURL("session")).origin;
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { title?: string; webSocketDebuggerUrl: string }[];
-  const target = targets.find((t) => t.title?.includes("session"));
-  if (!target) throw new Error(`no inspector target for the session worker among ${targets.map((t) => t.title).join(", ")}`);
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  let nextId = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  ws.on("message", (m) => {
-    const d = JSON.parse(m.toString()) as { id?: number; result?: unknown };
-    if (d.id !== undefined) pending.get(d.id)?.(d.result);
-  });
-  const send = <T>(method: string, params: object = {}) =>
-    new Promise<T>((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve as (r: unknown) => void);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
+  const inspector = await inspect(inspectorPort, "session");
+  const send = inspector.send;
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 20 });
   await send("Profiler.start");
   const res = await fetch(`${origin}${opts.path}`);
   await res.arrayBuffer();
   const { profile } = await send<{ profile: Profile }>("Profiler.stop");
-  ws.close();
+  inspector.close();
   writeFileSync(path.join(TMP, "cold.cpuprofile"), JSON.stringify(profile));
   console.log(`first GET ${opts.path}: ${res.status}; profile in .tmp/cold.cpuprofile\n`);
   console.log(summarise(profile, readFileSync(script, "utf8").split("\n"), 30));

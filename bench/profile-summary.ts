@@ -1,5 +1,50 @@
-/** Where a V8 CPU profile's busy time went, per function (bench/profile.ts, bench/profile-cold.ts). */
+/**
+ * The V8 CPU profile tools' shared parts (bench/profile.ts, bench/profile-cold.ts): a free
+ * inspector port, the DevTools protocol client of a worker's isolate, and where a profile's busy
+ * time went, per function.
+ */
+import { createServer } from "node:net";
 import path from "node:path";
+import WebSocket from "ws";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+export interface Inspector {
+  send<T>(method: string, params?: object): Promise<T>;
+  close(): void;
+}
+
+/** The DevTools protocol of the isolate whose inspector target's title names `worker`. */
+export async function inspect(inspectorPort: number, worker: string): Promise<Inspector> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { title?: string; webSocketDebuggerUrl: string }[];
+  const target = targets.find((t) => t.title?.includes(worker));
+  if (!target) throw new Error(`no inspector target for the ${worker} worker among ${targets.map((t) => t.title).join(", ")}`);
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  let nextId = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  ws.on("message", (m) => {
+    const d = JSON.parse(m.toString()) as { id?: number; result?: unknown };
+    if (d.id !== undefined) pending.get(d.id)?.(d.result);
+  });
+  return {
+    send: <T>(method: string, params: object = {}) =>
+      new Promise<T>((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve as (r: unknown) => void);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
 
 interface ProfileNode {
   id: number;

@@ -13,30 +13,19 @@
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify, parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
-import WebSocket from "ws";
-import { summarise, type Profile } from "./profile-summary.ts";
+import { freePort, inspect, summarise, type Profile } from "./profile-summary.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = path.join(ROOT, ".tmp");
 const { values: opts } = parseArgs({ options: { path: { type: "string", default: "/api/me" }, seconds: { type: "string", default: "6" }, script: { type: "string" } } });
 const seconds = Math.min(60, Math.max(1, Number(opts.seconds)));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 async function main() {
   mkdirSync(TMP, { recursive: true });
@@ -100,24 +89,9 @@ async function main() {
         i.on("response", (_c, status) => void (status < 500 && ok++));
       });
     await load(2);
-    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { title?: string; webSocketDebuggerUrl: string }[];
-    const target = targets.find((t) => t.title?.includes("session"));
-    if (!target) throw new Error(`no inspector target for the session worker among ${targets.map((t) => t.title).join(", ")}`);
-    const ws = new WebSocket(target.webSocketDebuggerUrl);
-    stop.push(() => ws.close());
-    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-    let nextId = 0;
-    const pending = new Map<number, (result: unknown) => void>();
-    ws.on("message", (m) => {
-      const d = JSON.parse(m.toString()) as { id?: number; result?: unknown };
-      if (d.id !== undefined) pending.get(d.id)?.(d.result);
-    });
-    const send = <T>(method: string, params: object = {}) =>
-      new Promise<T>((resolve) => {
-        const id = ++nextId;
-        pending.set(id, resolve as (r: unknown) => void);
-        ws.send(JSON.stringify({ id, method, params }));
-      });
+    const inspector = await inspect(inspectorPort, "session");
+    stop.push(() => inspector.close());
+    const send = inspector.send;
     await send("Profiler.enable");
     await send("Profiler.setSamplingInterval", { interval: 100 });
     await send("Profiler.start");
