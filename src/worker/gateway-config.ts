@@ -4,7 +4,7 @@
  */
 import { isStripped } from "../gateway/forward-headers.js";
 import type { Env } from "./config.js";
-import { MIN_SECRET_LENGTH as MIN_PEPPER_LENGTH } from "../defaults.js";
+import { MIN_SECRET_LENGTH } from "../defaults.js";
 import { list } from "../util/list.js";
 
 export interface GatewayConfig {
@@ -31,7 +31,7 @@ export function gatewayConfig(env: Env, problems: string[]): GatewayConfig | nul
   }
   if (!/^https?:\/\/[^\s]+$/.test(env.ORIGIN_URL) || !originOfUrl) problems.push("ORIGIN_URL must be an http(s) URL");
   const assertionKey = env.GATEWAY_ASSERTION_KEY ?? "";
-  if (assertionKey.length < MIN_PEPPER_LENGTH) problems.push(`GATEWAY_ASSERTION_KEY must be set (at least ${MIN_PEPPER_LENGTH} characters) when ORIGIN_URL is set`);
+  if (assertionKey.length < MIN_SECRET_LENGTH) problems.push(`GATEWAY_ASSERTION_KEY must be set (at least ${MIN_SECRET_LENGTH} characters) when ORIGIN_URL is set`);
   const forwardList = env.GATEWAY_FORWARD_HEADERS?.trim() ? list(env.GATEWAY_FORWARD_HEADERS).map((n) => n.toLowerCase()) : null;
   // An identity, proxy or hop-by-hop name in the allowlist would be dropped anyway: say so now.
   const badNames = (forwardList ?? []).filter((n) => !HEADER_NAME.test(n) || isStripped(n));
