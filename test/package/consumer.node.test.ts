@@ -11,11 +11,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DOM_OPTIONS, freshProject, HONO_LOWEST, HONO_VERSIONS, packed, pkg, TYPESCRIPT, WORKER_OPTIONS, writeTsconfig, type FreshProject, type TsMajor } from "./fresh-project.ts";
+import { CONSUMER_DOM_FILES, CONSUMER_WORKER_FILES, DOM_OPTIONS, freshProject, HONO_LOWEST, HONO_VERSIONS, packed, pkg, TYPESCRIPT, WORKER_OPTIONS, writeTsconfig, type FreshProject, type TsMajor } from "./fresh-project.ts";
 import { copySources } from "./newcomer-runtime.ts";
 
-const WORKER_FILES = ["src/library-worker.ts", "src/rpc-caller.ts", "src/rpc-entry.ts", "src/oidc-worker.ts", "src/mount.ts", "src/newcomer/worker.ts", "src/newcomer/room.ts"];
-const DOM_FILES = ["src/browser.ts", "src/library-client.ts", "src/newcomer/page.ts"];
+const WORKER_FILES = CONSUMER_WORKER_FILES;
+const DOM_FILES = CONSUMER_DOM_FILES;
 const TS_MAJORS = Object.keys(TYPESCRIPT).map(Number) as TsMajor[];
 
 describe("npm pack", () => {

@@ -171,3 +171,10 @@ export function writeTsconfig(project: FreshProject, name: string, compilerOptio
   writeFileSync(join(project.dir, name), JSON.stringify({ compilerOptions, files }, null, 2));
   return name;
 }
+
+/**
+ * The files of the fresh project the consumer test type-checks (examples/*.ts are copied to
+ * src/, its own fixtures to src/newcomer/): with Workers types, and with DOM types only.
+ */
+export const CONSUMER_WORKER_FILES = ["src/library-worker.ts", "src/rpc-caller.ts", "src/rpc-entry.ts", "src/oidc-worker.ts", "src/mount.ts", "src/newcomer/worker.ts", "src/newcomer/room.ts"];
+export const CONSUMER_DOM_FILES = ["src/browser.ts", "src/library-client.ts", "src/newcomer/page.ts"];
